@@ -1,0 +1,19 @@
+"""Lambda entry point of the batch function: /batch (server SDKs' batches)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from capture_core.observability import observed
+from capture_core.routes import BATCH_PATHS
+from capture_core.settings import get_settings
+from capture_core.wiring import build_app
+
+app = build_app(BATCH_PATHS, get_settings())
+
+
+@observed
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

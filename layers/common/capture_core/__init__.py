@@ -1,0 +1,1 @@
+"""The shared capture pipeline: decode a request, validate its events, authenticate, deliver."""

@@ -1,0 +1,61 @@
+"""Which token a request is sent with (SPEC §5): its sources, their precedence, and its format."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from capture_core.errors import InconsistentApiKeys, InvalidApiKey, MissingApiKey
+from capture_core.events import Batch, event_token
+
+MAX_TOKEN_LENGTH = 200
+
+
+def request_token(
+    batch: Batch, form_token: str | None, query: Mapping[str, str], headers: Mapping[str, str]
+) -> str:
+    """The request's token, first found wins: envelope, events, form, query, `Authorization: Bearer`."""
+    candidate = batch.token
+    if candidate is None:
+        candidate = _events_token(batch)
+    if candidate is None:
+        candidate = form_token or query.get("api_key") or query.get("token") or _bearer(headers)
+    if candidate is None:
+        raise MissingApiKey(
+            'No API key: send your project API key as "api_key" (or "token") in the body or the query string.'
+        )
+    return _checked(candidate)
+
+
+def _events_token(batch: Batch) -> Any:
+    found: Any = None
+    for index, event in enumerate(batch.events):
+        token = event_token(event)
+        if token is None:
+            continue
+        if found is None:
+            found = token
+        elif token != found:
+            raise InconsistentApiKeys(
+                "The events of this request carry different API keys: send one project's events per request.",
+                attr=batch.attr(index, "api_key"),
+            )
+    return found
+
+
+def _bearer(headers: Mapping[str, str]) -> str | None:
+    scheme, _, credentials = headers.get("authorization", "").strip().partition(" ")
+    return credentials if scheme.lower() == "bearer" and credentials.strip() else None
+
+
+def _checked(candidate: Any) -> str:
+    if not isinstance(candidate, str):
+        raise InvalidApiKey("The API key must be a string.")
+    token = candidate.strip()
+    if not token:
+        raise InvalidApiKey("The API key is empty.")
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise InvalidApiKey(f"The API key is longer than {MAX_TOKEN_LENGTH} characters.")
+    if not token.isascii() or "\x00" in token:
+        raise InvalidApiKey("The API key must be printable ASCII.")
+    return token

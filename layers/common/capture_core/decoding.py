@@ -1,0 +1,215 @@
+"""Request decoding (SPEC §2): from transport bytes to the JSON payload, whatever the SDK sent.
+
+PostHog clients have sent the same events in many wrappings over the years: plain JSON, gzip (with
+or without a hint, sometimes as text/plain), base64, lz-string, form fields, query strings. Every
+step here is tolerant of the wrappings real clients produce and strict about sizes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
+from typing import Any
+from urllib.parse import parse_qsl
+
+import lzstring  # type: ignore[import-untyped]
+import orjson
+
+from capture_core.errors import InvalidPayload, NoData, RequestTooLarge
+
+GZIP_MAGIC = b"\x1f\x8b"
+FORM_FIELDS = ("data", "compression", "api_key", "token")
+_BASE64 = re.compile(rb"[A-Za-z0-9+/]+={0,2}")
+_BASE64_WITH_SPACES = re.compile(r"[A-Za-z0-9+/ ]+={0,2}")
+_COMPRESSION_ALIASES = {
+    "gzip": "gzip",
+    "gzip-js": "gzip",
+    "lz64": "lz-string",
+    "lz-string": "lz-string",
+    "base64": "base64",
+    "b64": "base64",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedPayload:
+    """The parsed JSON payload and the credentials a form carried beside it."""
+
+    data: Any
+    form_token: str | None = None
+
+
+def decode_payload(
+    query: Mapping[str, str],
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    max_payload_bytes: int,
+) -> DecodedPayload:
+    """Decode a request's payload. `headers` must be keyed by lower-case names."""
+    form: dict[str, str] = {}
+    query_data = query.get("data")
+    if query_data:
+        raw: bytes = query_data.encode("utf-8")
+    elif body:
+        media_type = _media_type(headers.get("content-type", ""))
+        if media_type == "multipart/form-data":
+            form = _multipart_fields(body, headers.get("content-type", ""))
+        elif media_type == "application/x-www-form-urlencoded" or body.startswith(b"data="):
+            # Beacons post `data=...` with whatever Content-Type the browser picked; and `curl -d`
+            # labels a plain JSON body as a form, so a form without a `data` field is the raw body.
+            form = _urlencoded_fields(body)
+            if "data" not in form:
+                form = {}
+        if form or media_type == "multipart/form-data":
+            if not form.get("data"):
+                raise NoData("The form has no `data` field with the events.", attr="data")
+            raw = _repair_form_base64(form["data"]).encode("utf-8")
+        else:
+            raw = body
+    else:
+        raise NoData("The request has no payload: send events in the body or the `data` query parameter.")
+
+    hint = _compression_hint(query.get("compression") or form.get("compression") or headers.get("content-encoding"))
+    data = _decompress(raw, hint, max_payload_bytes)
+    token = form.get("api_key") or form.get("token") or None
+    return DecodedPayload(data=parse_json(data), form_token=token)
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _compression_hint(value: str | None) -> str | None:
+    # Unknown hints are ignored, never an error: SDKs have sent values this API does not know.
+    return _COMPRESSION_ALIASES.get(value.strip().lower()) if value else None
+
+
+def _urlencoded_fields(body: bytes) -> dict[str, str]:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return {}  # not a form after all (gzip labelled as a form): the caller reads the raw body
+    return {key: value for key, value in parse_qsl(text, keep_blank_values=True) if key in FORM_FIELDS}
+
+
+def _multipart_fields(body: bytes, content_type: str) -> dict[str, str]:
+    head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", errors="replace")
+    message = BytesParser(policy=HTTP).parsebytes(head + body)
+    if not message.is_multipart():
+        raise InvalidPayload("The multipart/form-data body could not be read (is the boundary right?).")
+    fields: dict[str, str] = {}
+    for part in message.iter_parts():  # type: ignore[attr-defined]
+        name = part.get_param("name", header="content-disposition")
+        if name not in FORM_FIELDS or name in fields:
+            continue
+        content = part.get_payload(decode=True) or b""
+        fields[name] = content.decode("utf-8", errors="replace")
+    return fields
+
+
+def _repair_form_base64(value: str) -> str:
+    # A `+` sent unescaped in a form body arrives as a space; base64 has no spaces, so put it back.
+    if " " in value and _BASE64_WITH_SPACES.fullmatch(value.strip()):
+        return value.strip().replace(" ", "+")
+    return value
+
+
+def _decompress(raw: bytes, hint: str | None, limit: int) -> bytes | bytearray | str:
+    data: bytes | bytearray | str = raw
+    if raw.startswith(GZIP_MAGIC):
+        # Magic bytes win over hints: posthog-js sends gzip as text/plain with no other hint.
+        data = gunzip(raw, limit)
+    elif hint == "lz-string":
+        data = lz_string_decompress(raw, limit)
+    elif hint == "base64":
+        data = _base64_decode(raw) or raw
+    # A gzip hint on bytes that are not gzip: a proxy inflated them already; fall through.
+    if _looks_like_json(data):
+        return data
+    decoded = _base64_decode(data)
+    if decoded is None:
+        return data
+    return gunzip(decoded, limit) if decoded.startswith(GZIP_MAGIC) else decoded
+
+
+def gunzip(data: bytes, limit: int) -> bytearray:
+    """Inflate gzip data (one or more members) without ever holding more than `limit` + 1 bytes."""
+    out = bytearray()
+    pending = data
+    while pending.startswith(GZIP_MAGIC):
+        inflater = zlib.decompressobj(wbits=31)
+        while pending and not inflater.eof:
+            try:
+                out += inflater.decompress(pending, limit + 1 - len(out))
+            except zlib.error as error:
+                raise InvalidPayload(f"The gzip data is corrupt: {error}.") from error
+            if len(out) > limit:
+                raise RequestTooLarge(f"The payload inflates to more than {limit} bytes.")
+            pending = inflater.unconsumed_tail
+        if not inflater.eof:
+            raise InvalidPayload("The gzip data is truncated.")
+        pending = inflater.unused_data
+    return out
+
+
+def lz_string_decompress(raw: bytes, limit: int) -> str:
+    """lz-string `decompressFromBase64`, as posthog-js's old `compression=lz64` sends it."""
+    text = raw.decode("ascii", errors="replace").strip().replace(" ", "+")
+    try:
+        result = lzstring.LZString().decompressFromBase64(text)
+    except (ValueError, KeyError, IndexError, TypeError) as error:
+        raise InvalidPayload("The lz-string data is corrupt.") from error
+    if not result:
+        raise InvalidPayload("The lz-string data is corrupt or empty.")
+    if len(result) > limit:
+        raise RequestTooLarge(f"The payload decompresses to more than {limit} characters.")
+    # lz-string works on UTF-16 code units: astral characters come out as surrogate pairs.
+    return str(result.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace"))
+
+
+def _looks_like_json(data: bytes | bytearray | str) -> bool:
+    head = data[:64].lstrip()
+    if isinstance(head, str):
+        return head[:1] in ("{", "[")
+    return head[:1] in (b"{", b"[")
+
+
+def _base64_decode(data: bytes | bytearray | str) -> bytes | None:
+    """Decode `data` if it looks like standard base64 (padding optional), else None."""
+    compact = (data.encode("ascii", errors="replace") if isinstance(data, str) else bytes(data)).strip()
+    compact = compact.replace(b"\n", b"").replace(b"\r", b"")
+    if not compact or not _BASE64.fullmatch(compact):
+        return None
+    try:
+        return base64.b64decode(compact + b"=" * (-len(compact) % 4))
+    except binascii.Error:
+        return None
+
+
+def parse_json(data: bytes | bytearray | str) -> Any:
+    """Parse UTF-8 JSON; NaN and ±Infinity become null, as JavaScript's JSON.stringify would write."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        pass
+    # The slow path: non-standard constants, integers beyond 64 bits, lone surrogate escapes.
+    try:
+        text = data if isinstance(data, str) else bytes(data).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidPayload(f"The payload is not valid UTF-8 (byte {error.start}).") from error
+    try:
+        return json.loads(text, parse_constant=lambda _: None)
+    except json.JSONDecodeError as error:
+        raise InvalidPayload(
+            f"The payload is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}."
+        ) from error
+    except RecursionError as error:
+        raise InvalidPayload("The payload is nested too deeply.") from error

@@ -1,0 +1,106 @@
+"""The capture pipeline: decode, read the batch, authenticate, normalise, pack, deliver.
+
+Both functions run this same pipeline; they differ only in sizing (template.yaml).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from capture_core.auth import request_token
+from capture_core.decoding import decode_payload
+from capture_core.errors import EventTooLarge
+from capture_core.events import Batch, Origin, normalise_events, read_batch
+from capture_core.keys import KeyStore
+from capture_core.observability import metrics
+from capture_core.settings import Settings
+from capture_core.sink import EventSink, pack_records
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequest:
+    """A request as the pipeline sees it, whatever transport brought it."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]  # keyed by lower-case names
+    body: bytes
+    source_ip: str | None = None
+
+    @property
+    def client_ip(self) -> str | None:
+        # The left-most X-Forwarded-For entry is the client as the first proxy saw it.
+        forwarded = self.headers.get("x-forwarded-for", "").split(",", 1)[0].strip()
+        return forwarded or self.source_ip
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CapturePipeline:
+    def __init__(
+        self,
+        settings: Settings,
+        keys: KeyStore,
+        sink: EventSink,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._settings = settings
+        self._keys = keys
+        self._sink = sink
+        self._clock = clock
+
+    def capture(self, request: HttpRequest, deadline: float) -> int:
+        """Store every event of `request`, or raise; returns how many events were stored."""
+        now = self._clock()
+        decoded = decode_payload(
+            request.query, request.headers, request.body, max_payload_bytes=self._settings.max_payload_bytes
+        )
+        batch = read_batch(decoded.data, request.path, request.query.get("_"))
+        token = request_token(batch, decoded.form_token, request.query, request.headers)
+        project = self._keys.project_for(token)
+        origin = Origin(
+            now=now,
+            ip=None if project.anonymize_ips else request.client_ip,
+            project_id=project.project_id,
+            token=project.token,
+            sent_at=batch.sent_at,
+            historical_migration=batch.historical_migration,
+        )
+        # Every line is built (and size-checked) before anything is sent, so an invalid or
+        # oversized event fails the request without storing any part of it.
+        lines = list(_checked_lines(serialise(normalise_events(batch, origin)), batch, self._settings))
+        self._sink.deliver(pack_records(lines, self._settings.max_record_bytes), deadline)
+        metrics.add_metric(name="EventsAccepted", unit="Count", value=len(lines))
+        return len(lines)
+
+
+def serialise(events: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    """Each stored event as one newline-terminated JSON line (NDJSON)."""
+    for event in events:
+        try:
+            yield orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE)
+        except TypeError:
+            # orjson refuses lone surrogates and integers beyond 64 bits, which valid JSON input
+            # can hold; the standard library writes both (escaped), so nothing valid is refused.
+            yield (json.dumps(event, ensure_ascii=True, separators=(",", ":")) + "\n").encode()
+
+
+def _checked_lines(lines: Iterable[bytes], batch: Batch, settings: Settings) -> Iterator[bytes]:
+    for index, line in enumerate(lines):
+        if len(line) > settings.max_record_bytes:
+            raise EventTooLarge(
+                f"This event is {len(line)} bytes once stored; one event may be at most "
+                f"{settings.max_record_bytes} bytes.",
+                attr=batch.attr(index, "").rstrip(".") or None,
+            )
+        yield line

@@ -1,0 +1,49 @@
+"""HTTP answers (SPEC §7): success, errors, CORS. The one place where errors become status codes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import orjson
+from aws_lambda_powertools.event_handler import Response
+
+from capture_core.errors import CaptureError, ServiceUnavailable
+from capture_core.routes import ALLOWED_METHODS
+
+JSON = "application/json"
+_SUCCESS_BODY = orjson.dumps({"status": 1}).decode()
+
+
+def cors_headers(request_headers: Mapping[str, str]) -> dict[str, str]:
+    """CORS for every answer, errors included: browsers drop events whose answer they cannot read."""
+    return {
+        "Access-Control-Allow-Origin": request_headers.get("origin") or "*",
+        "Access-Control-Allow-Credentials": "true",
+        "Vary": "Origin",
+    }
+
+
+def success(request_headers: Mapping[str, str], *, beacon: bool = False) -> Response[str]:
+    # Exactly 200: posthog-python and posthog-js treat 201 and 204 as failures and resend.
+    # Beacons are the exception: navigator.sendBeacon never reads the answer.
+    if beacon:
+        return Response(status_code=204, body="", headers=cors_headers(request_headers))
+    return Response(status_code=200, content_type=JSON, body=_SUCCESS_BODY, headers=cors_headers(request_headers))
+
+
+def preflight(request_headers: Mapping[str, str]) -> Response[str]:
+    headers = cors_headers(request_headers)
+    headers["Access-Control-Allow-Methods"] = ", ".join(ALLOWED_METHODS)
+    requested = request_headers.get("access-control-request-headers")
+    if requested:
+        headers["Access-Control-Allow-Headers"] = requested
+    headers["Access-Control-Max-Age"] = "86400"
+    return Response(status_code=200, body="", headers=headers)
+
+
+def error(failure: CaptureError, request_headers: Mapping[str, str]) -> Response[str]:
+    headers = cors_headers(request_headers)
+    if isinstance(failure, ServiceUnavailable):
+        headers["Retry-After"] = str(failure.retry_after)
+    body = {"type": failure.type, "code": failure.code, "detail": failure.detail, "attr": failure.attr}
+    return Response(status_code=failure.status, content_type=JSON, body=orjson.dumps(body).decode(), headers=headers)

@@ -1,0 +1,47 @@
+"""Settings: one typed model, read from the environment once per Lambda container."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Every setting of the functions, with its environment variable (the field name, upper-cased)."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    events_stream_name: str = Field("capture-events", description="Firehose stream the events go to.")
+    api_keys_table_name: str = Field("capture-api-keys", description="DynamoDB table of API keys.")
+    capture_aws_endpoint_url: str = Field(
+        "", description="Endpoint for every AWS client (a moto server locally); empty means AWS itself."
+    )
+    max_request_bytes: int = Field(20 * MIB, gt=0, description="Largest request body, after base64.")
+    max_payload_bytes: int = Field(20 * MIB, gt=0, description="Largest payload after decompression.")
+    max_record_bytes: int = Field(
+        1_024_000, gt=0, le=1_024_000, description="Largest Firehose record (Firehose's own cap: 1,000 KiB)."
+    )
+    key_cache_ttl_seconds: float = Field(
+        60.0, ge=0, description="How long a key lookup (hit or miss) is cached; bounds revocation delay."
+    )
+    key_cache_max_size: int = Field(10_000, gt=0, description="Most key lookups cached per container.")
+    sink_time_budget_seconds: float = Field(
+        8.0, gt=0, description="Longest time spent delivering one request's events, retries included."
+    )
+    sink_time_margin_seconds: float = Field(
+        1.5, ge=0, description="Time kept back from the Lambda's remaining time to answer 503 in time."
+    )
+
+    @property
+    def endpoint_url(self) -> str | None:
+        return self.capture_aws_endpoint_url or None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The container's settings, read from the environment on first use."""
+    return Settings()

@@ -1,0 +1,154 @@
+"""Delivery to Kinesis Data Firehose (SPEC §8, §9): packing NDJSON lines into records, records into
+calls, and resending what Firehose did not take until it is all acknowledged or the time is up."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from capture_core.errors import SinkUnavailable
+from capture_core.observability import logger, metrics
+
+MAX_RECORDS_PER_CALL = 500
+MAX_BYTES_PER_CALL = 4 * 1024 * 1024
+MAX_RECORD_BYTES = 1_000 * 1024
+BILLING_UNIT_BYTES = 5 * 1024
+# Firehose answers these when it cannot take records *now*; anything else will not heal by retrying.
+RETRYABLE_ERROR_CODES = frozenset(
+    {
+        "ServiceUnavailableException",
+        "ThrottlingException",
+        "LimitExceededException",
+        "InternalFailure",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "RequestTimeout",
+        "RequestTimeoutException",
+    }
+)
+
+
+def pack_records(lines: Iterable[bytes], max_record_bytes: int = MAX_RECORD_BYTES) -> list[bytes]:
+    """Join newline-terminated lines into as few records as fit; a line is never split.
+
+    Firehose bills every record rounded up to 5 KB, so one record per event would bill a 1 KB
+    event as 5 KB. The caller has already rejected lines longer than a record.
+    """
+    records: list[bytes] = []
+    current: list[bytes] = []
+    size = 0
+    for line in lines:
+        if size + len(line) > max_record_bytes and current:
+            records.append(b"".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += len(line)
+    if current:
+        records.append(b"".join(current))
+    return records
+
+
+def plan_calls(records: Sequence[bytes]) -> Iterator[list[bytes]]:
+    """Group records into PutRecordBatch calls of at most 500 records and 4 MiB."""
+    call: list[bytes] = []
+    size = 0
+    for record in records:
+        if call and (len(call) == MAX_RECORDS_PER_CALL or size + len(record) > MAX_BYTES_PER_CALL):
+            yield call
+            call, size = [], 0
+        call.append(record)
+        size += len(record)
+    if call:
+        yield call
+
+
+def billed_bytes(records: Iterable[bytes]) -> int:
+    """What Firehose ingestion bills for these records: each rounded up to 5 KB."""
+    return sum(-(-len(record) // BILLING_UNIT_BYTES) * BILLING_UNIT_BYTES for record in records)
+
+
+class EventSink(Protocol):
+    """Where the stored events go. `deliver` returns only once every record is acknowledged."""
+
+    def deliver(self, records: Sequence[bytes], deadline: float) -> None: ...
+
+
+@dataclass
+class MemorySink:
+    """An in-memory sink for tests and benchmarks."""
+
+    records: list[bytes] = field(default_factory=list)
+
+    def deliver(self, records: Sequence[bytes], deadline: float) -> None:
+        self.records.extend(records)
+
+
+class FirehoseSink:
+    """Delivers records with PutRecordBatch; resends only failed records, with capped exponential
+    backoff and full jitter, until `deadline` (a `clock()` value)."""
+
+    def __init__(
+        self,
+        client: Any,
+        stream_name: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        base_delay: float = 0.05,
+        max_delay: float = 2.0,
+    ) -> None:
+        self._client = client
+        self._stream_name = stream_name
+        self._clock = clock
+        self._sleep = sleep
+        self._base_delay = base_delay
+        self._max_delay = max_delay
+
+    def deliver(self, records: Sequence[bytes], deadline: float) -> None:
+        pending = list(records)
+        attempt = 0
+        metrics.add_metric(name="FirehoseBilledBytes", unit="Bytes", value=billed_bytes(records))
+        while True:
+            pending = [record for call in plan_calls(pending) for record in self._put(call)]
+            if not pending:
+                return
+            attempt += 1
+            metrics.add_metric(name="FirehoseRecordsRetried", unit="Count", value=len(pending))
+            delay = random.uniform(0, min(self._max_delay, self._base_delay * 2**attempt))  # noqa: S311
+            if self._clock() + delay >= deadline:
+                logger.warning("Firehose delivery ran out of time", extra={"unsent_records": len(pending)})
+                raise SinkUnavailable("The events could not be stored in time; retry the request.")
+            self._sleep(delay)
+
+    def _put(self, call: list[bytes]) -> list[bytes]:
+        """Send one call; return the records that must be sent again."""
+        metrics.add_metric(name="FirehoseCalls", unit="Count", value=1)
+        try:
+            response = self._client.put_record_batch(
+                DeliveryStreamName=self._stream_name, Records=[{"Data": record} for record in call]
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code not in RETRYABLE_ERROR_CODES:
+                # A missing stream or a missing permission: retrying cannot help, and the operator
+                # must know. The client still gets 503: its events are not lost, just not taken yet.
+                logger.error("Firehose rejected the call", extra={"error_code": code})
+                metrics.add_metric(name="FirehoseNonRetryableErrors", unit="Count", value=1)
+                raise SinkUnavailable("The event store is unavailable; retry the request later.") from error
+            logger.warning("Firehose call failed", extra={"error_code": code})
+            return call
+        except BotoCoreError as error:
+            logger.warning("Firehose call failed", extra={"error_code": type(error).__name__})
+            return call
+        if not response.get("FailedPutCount"):
+            return []
+        return [
+            record
+            for record, result in zip(call, response["RequestResponses"], strict=True)
+            if result.get("ErrorCode")
+        ]

@@ -1,0 +1,33 @@
+"""Builds a function's resolver from its settings: the only place AWS clients are created."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import boto3
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from botocore.config import Config
+
+from capture_core.api import create_app
+from capture_core.keys import KeyStore
+from capture_core.pipeline import CapturePipeline
+from capture_core.settings import Settings
+from capture_core.sink import FirehoseSink
+
+# The sink has its own retry policy within the request's time budget; botocore's retries would
+# spend that budget without it knowing, so they are off. Timeouts keep one slow call from using it all.
+_FIREHOSE_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"total_max_attempts": 1, "mode": "standard"})
+_DYNAMODB_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 2, "mode": "standard"})
+
+
+def build_app(paths: Sequence[str], settings: Settings) -> APIGatewayRestResolver:
+    firehose = boto3.client("firehose", endpoint_url=settings.endpoint_url, config=_FIREHOSE_CONFIG)
+    dynamodb = boto3.client("dynamodb", endpoint_url=settings.endpoint_url, config=_DYNAMODB_CONFIG)
+    keys = KeyStore(
+        dynamodb,
+        settings.api_keys_table_name,
+        ttl_seconds=settings.key_cache_ttl_seconds,
+        max_size=settings.key_cache_max_size,
+    )
+    pipeline = CapturePipeline(settings, keys, FirehoseSink(firehose, settings.events_stream_name))
+    return create_app(paths, pipeline, settings)
