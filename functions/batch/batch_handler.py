@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from capture_core.observability import observed
 from capture_core.routes import BATCH_PATHS
 from capture_core.settings import get_settings

@@ -1,11 +1,10 @@
-"""Lambda entry point of the capture function: /capture, /e, /i/v0/e, /track, /engage (browsers and single events)."""
+"""Lambda entry point of the capture function: /capture, /e, /i/v0/e, /track, /engage (browsers)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from capture_core.observability import observed
 from capture_core.routes import CAPTURE_PATHS
 from capture_core.settings import get_settings

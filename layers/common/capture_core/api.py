@@ -43,10 +43,12 @@ def create_app(
         app.route(path, method=list(PAYLOAD_METHODS))(capture)
         app.route(path, method="OPTIONS")(preflight)
 
-    @app.exception_handler(CaptureError)
+    @app.exception_handler(CaptureError)  # type: ignore[untyped-decorator]
     def client_error(failure: CaptureError) -> Response[str]:
         metrics.add_metric(name=f"Rejected_{failure.code}", unit="Count", value=1)
-        logger.info("Request rejected", extra={"status": failure.status, "code": failure.code, "attr": failure.attr})
+        logger.info(
+            "Request rejected", extra={"status": failure.status, "code": failure.code, "attr": failure.attr}
+        )
         return responses.error(failure, _headers(app))
 
     @app.not_found
@@ -54,12 +56,13 @@ def create_app(
         path = app.current_event.path.rstrip("/") or "/"
         if path in paths:
             failure: CaptureError = MethodNotAllowed(
-                f"{app.current_event.http_method} is not allowed here: use GET, POST or OPTIONS.")
+                f"{app.current_event.http_method} is not allowed here: use GET, POST or OPTIONS."
+            )
         else:
             failure = NotFound(f"There is no route {app.current_event.path}.")
         return responses.error(failure, _headers(app))
 
-    @app.exception_handler(Exception)
+    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
     def internal_error(failure: Exception) -> Response[str]:
         # No internals in the answer; the log line carries the request id to find the cause.
         logger.exception("Unhandled error")

@@ -19,7 +19,7 @@ from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qsl
 
-import lzstring  # type: ignore[import-untyped]
+import lzstring
 import orjson
 
 from capture_core.errors import InvalidPayload, NoData, RequestTooLarge
@@ -77,7 +77,9 @@ def decode_payload(
     else:
         raise NoData("The request has no payload: send events in the body or the `data` query parameter.")
 
-    hint = _compression_hint(query.get("compression") or form.get("compression") or headers.get("content-encoding"))
+    hint = _compression_hint(
+        query.get("compression") or form.get("compression") or headers.get("content-encoding")
+    )
     data = _decompress(raw, hint, max_payload_bytes)
     token = form.get("api_key") or form.get("token") or None
     return DecodedPayload(data=parse_json(data), form_token=token)
@@ -106,12 +108,12 @@ def _multipart_fields(body: bytes, content_type: str) -> dict[str, str]:
     if not message.is_multipart():
         raise InvalidPayload("The multipart/form-data body could not be read (is the boundary right?).")
     fields: dict[str, str] = {}
-    for part in message.iter_parts():  # type: ignore[attr-defined]
+    for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         if name not in FORM_FIELDS or name in fields:
             continue
-        content = part.get_payload(decode=True) or b""
-        fields[name] = content.decode("utf-8", errors="replace")
+        content = part.get_payload(decode=True)
+        fields[name] = content.decode("utf-8", errors="replace") if isinstance(content, bytes) else ""
     return fields
 
 

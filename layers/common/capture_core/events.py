@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from functools import partial
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import orjson
@@ -74,12 +74,16 @@ def read_batch(payload: Any, path: str, query_sent_at: str | None = None) -> Bat
         )
     elif isinstance(payload, dict):
         if "event" not in payload and not is_engage:
-            raise InvalidPayload('The payload has no "event" field, no "batch" list and is not a list of events.')
+            raise InvalidPayload(
+                'The payload has no "event" field, no "batch" list and is not a list of events.'
+            )
         batch = Batch(events=_event_objects([payload], "", is_engage), attr_prefix="")
     else:
         raise InvalidPayload("The payload must be a JSON object or array of events.")
     if not batch.events:
-        raise NoData("The request holds no events.", attr="batch" if batch.attr_prefix.startswith("b") else None)
+        raise NoData(
+            "The request holds no events.", attr="batch" if batch.attr_prefix.startswith("b") else None
+        )
     if batch.sent_at is None and query_sent_at:
         # posthog-js sends its send time as `_` (epoch milliseconds) in the query string.
         return _with_sent_at(batch, _lenient_datetime(_int_or_none(query_sent_at)))
@@ -87,7 +91,9 @@ def read_batch(payload: Any, path: str, query_sent_at: str | None = None) -> Bat
 
 
 def _with_sent_at(batch: Batch, sent_at: datetime | None) -> Batch:
-    return Batch(batch.events, batch.attr_prefix, batch.token, sent_at, batch.historical_migration, batch.project_id)
+    return Batch(
+        batch.events, batch.attr_prefix, batch.token, sent_at, batch.historical_migration, batch.project_id
+    )
 
 
 def _event_objects(items: list[Any], prefix: str, is_engage: bool) -> list[dict[str, Any]]:
@@ -163,7 +169,8 @@ def _distinct_id(event: dict[str, Any], properties: dict[str, Any], attr: Callab
         text = value if isinstance(value, str) else orjson.dumps(value).decode()
         return text.replace("\x00", "\ufffd")[:MAX_DISTINCT_ID_LENGTH]
     raise InvalidPayload(
-        'Event field "distinct_id" is missing: set "distinct_id" (or "$distinct_id", or properties.distinct_id).',
+        'Event field "distinct_id" is missing: set "distinct_id" '
+        '(or "$distinct_id", or properties.distinct_id).',
         attr=attr("distinct_id"),
     )
 
@@ -198,7 +205,8 @@ def _timestamp(value: Any, attr: Callable[[str], str]) -> datetime | None:
     parsed = _parse_datetime(value)
     if parsed is None:
         raise InvalidPayload(
-            'Event field "timestamp" must be an ISO 8601 date-time or epoch milliseconds.', attr=attr("timestamp")
+            'Event field "timestamp" must be an ISO 8601 date-time or epoch milliseconds.',
+            attr=attr("timestamp"),
         )
     return parsed
 

@@ -33,7 +33,9 @@ class Project:
     anonymize_ips: bool = False
 
 
-def project_key_item(token: str, project_id: int, name: str, *, anonymize_ips: bool = False) -> dict[str, Any]:
+def project_key_item(
+    token: str, project_id: int, name: str, *, anonymize_ips: bool = False
+) -> dict[str, Any]:
     """The DynamoDB item (low-level attribute values) of a new project key."""
     return {
         "key_id": {"S": token},

@@ -18,10 +18,12 @@ metrics = Metrics()
 tracer = Tracer()
 
 
-def observed(handler: Callable[[dict[str, Any], LambdaContext], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+def observed(
+    handler: Callable[[dict[str, Any], LambdaContext], dict[str, Any]],
+) -> Callable[..., dict[str, Any]]:
     """A Lambda handler with the request id as log correlation id, tracing and EMF metrics."""
     handler = metrics.log_metrics(capture_cold_start_metric=True)(handler)
     handler = tracer.capture_lambda_handler(handler)
-    return logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)(
-        handler
-    )
+    return logger.inject_lambda_context(
+        correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
+    )(handler)

@@ -28,7 +28,9 @@ def success(request_headers: Mapping[str, str], *, beacon: bool = False) -> Resp
     # Beacons are the exception: navigator.sendBeacon never reads the answer.
     if beacon:
         return Response(status_code=204, body="", headers=cors_headers(request_headers))
-    return Response(status_code=200, content_type=JSON, body=_SUCCESS_BODY, headers=cors_headers(request_headers))
+    return Response(
+        status_code=200, content_type=JSON, body=_SUCCESS_BODY, headers=cors_headers(request_headers)
+    )
 
 
 def preflight(request_headers: Mapping[str, str]) -> Response[str]:
@@ -46,4 +48,6 @@ def error(failure: CaptureError, request_headers: Mapping[str, str]) -> Response
     if isinstance(failure, ServiceUnavailable):
         headers["Retry-After"] = str(failure.retry_after)
     body = {"type": failure.type, "code": failure.code, "detail": failure.detail, "attr": failure.attr}
-    return Response(status_code=failure.status, content_type=JSON, body=orjson.dumps(body).decode(), headers=headers)
+    return Response(
+        status_code=failure.status, content_type=JSON, body=orjson.dumps(body).decode(), headers=headers
+    )

@@ -16,8 +16,12 @@ from capture_core.sink import FirehoseSink
 
 # The sink has its own retry policy within the request's time budget; botocore's retries would
 # spend that budget without it knowing, so they are off. Timeouts keep one slow call from using it all.
-_FIREHOSE_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"total_max_attempts": 1, "mode": "standard"})
-_DYNAMODB_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 2, "mode": "standard"})
+_FIREHOSE_CONFIG = Config(
+    connect_timeout=2, read_timeout=5, retries={"total_max_attempts": 1, "mode": "standard"}
+)
+_DYNAMODB_CONFIG = Config(
+    connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 2, "mode": "standard"}
+)
 
 
 def build_app(paths: Sequence[str], settings: Settings) -> APIGatewayRestResolver:

@@ -1,0 +1,74 @@
+# The project's vocabulary. `make dev` runs the API locally; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+SAM_VENV := .venv-sam
+BIN := $(VENV)/bin
+PORT ?= 3000
+MOTO_PORT ?= 5000
+AWS_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY = 0
+
+.DEFAULT_GOAL := help
+.PHONY: help install dev events moto test unit integration lint format typecheck template-check build deploy clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+# The virtual environment is rebuilt whenever the dependency lists change.
+$(BIN)/.installed: pyproject.toml layers/common/requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+# aws-sam-cli pins its own boto3, so it lives in a virtual environment of its own.
+$(SAM_VENV)/bin/.installed:
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet 'aws-sam-cli>=1.130'
+	@touch $@
+
+install: $(BIN)/.installed $(SAM_VENV)/bin/.installed ## Create both virtual environments
+
+dev: $(BIN)/.installed ## Run the API on http://127.0.0.1:$(PORT) on an embedded moto stack (no Docker, no AWS)
+	PORT=$(PORT) MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m capture_local dev
+
+events: $(BIN)/.installed ## Print the events `make dev` has stored, one JSON object per line
+	@MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m capture_local events
+
+moto: $(BIN)/.installed ## Run only the moto server with the stack's resources (for `sam local start-api`)
+	MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m capture_local moto
+
+lint: $(BIN)/.installed ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/.installed ## Format and auto-fix with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(BIN)/.installed ## mypy (strict, pydantic plugin)
+	$(BIN)/mypy
+
+template-check: $(BIN)/.installed $(SAM_VENV)/bin/.installed ## cfn-lint and sam validate --lint on template.yaml
+	$(BIN)/cfn-lint template.yaml
+	$(SAM_VENV)/bin/sam validate --lint --region $(AWS_REGION)
+
+unit: $(BIN)/.installed ## Unit tests only (no network)
+	$(BIN)/pytest tests/unit
+
+integration: $(BIN)/.installed ## Integration tests only (moto, local stack, SDKs)
+	$(BIN)/pytest tests/integration
+
+test: lint typecheck template-check ## Every check: lint, types, template, all tests
+	$(BIN)/pytest
+
+build: $(SAM_VENV)/bin/.installed ## sam build for python3.13 on arm64 (needs python3.13 on PATH; see scripts/find-python3.13)
+	@py313="$$(scripts/find-python3.13)" && PATH="$$py313:$$PATH" $(SAM_VENV)/bin/sam build
+
+deploy: build ## sam deploy (first time: make deploy DEPLOY_ARGS=--guided)
+	$(SAM_VENV)/bin/sam deploy $(DEPLOY_ARGS)
+
+clean: ## Remove build output and caches (keeps the virtual environments)
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,114 @@
+"""SPEC §9: packing events into Firehose records and calls, and resending failed records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from capture_core.errors import SinkUnavailable
+from capture_core.sink import (
+    MAX_BYTES_PER_CALL,
+    FirehoseSink,
+    billed_bytes,
+    pack_records,
+    plan_calls,
+)
+
+
+def test_lines_are_packed_whole_into_records():
+    lines = [b"a" * 399 + b"\n"] * 5
+    records = pack_records(lines, max_record_bytes=1000)
+    assert [len(r) for r in records] == [800, 800, 400]
+    assert b"".join(records) == b"".join(lines)
+
+
+def test_one_event_per_request_is_one_record():
+    assert pack_records([b"{}\n"]) == [b"{}\n"]
+
+
+def test_calls_hold_at_most_500_records():
+    assert [len(call) for call in plan_calls([b"x"] * 1201)] == [500, 500, 201]
+
+
+def test_calls_hold_at_most_4_mib():
+    calls = list(plan_calls([b"x" * 1_000_000] * 9))
+    assert all(sum(map(len, call)) <= MAX_BYTES_PER_CALL for call in calls)
+    assert [len(call) for call in calls] == [4, 4, 1]
+
+
+def test_billing_rounds_each_record_up_to_5_kb():
+    assert billed_bytes([b"x", b"x" * 5120, b"x" * 5121]) == 5120 * 4
+
+
+class ScriptedFirehose:
+    """Answers PutRecordBatch from a script: a callable per call, given the records."""
+
+    def __init__(self, *answers: Any) -> None:
+        self.answers = list(answers)
+        self.calls: list[list[bytes]] = []
+
+    def put_record_batch(self, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> dict[str, Any]:  # noqa: N803
+        data = [r["Data"] for r in Records]
+        self.calls.append(data)
+        answer = self.answers.pop(0) if self.answers else ok
+        return answer(data)
+
+
+def ok(data: list[bytes]) -> dict[str, Any]:
+    return {"FailedPutCount": 0, "RequestResponses": [{"RecordId": str(i)} for i in range(len(data))]}
+
+
+def fail_every_other(data: list[bytes]) -> dict[str, Any]:
+    responses = [{"ErrorCode": "ServiceUnavailableException"} if i % 2 else {"RecordId": "r"} for i in range(len(data))]
+    return {"FailedPutCount": len(data) // 2, "RequestResponses": responses}
+
+
+def raise_error(code: str):
+    def answer(data: list[bytes]) -> dict[str, Any]:
+        raise ClientError({"Error": {"Code": code, "Message": code}}, "PutRecordBatch")
+
+    return answer
+
+
+def connection_error(data: list[bytes]) -> dict[str, Any]:
+    raise EndpointConnectionError(endpoint_url="http://firehose")
+
+
+def sink(client: ScriptedFirehose) -> FirehoseSink:
+    return FirehoseSink(client, "stream", clock=lambda: 0.0, sleep=lambda _: None)
+
+
+def test_only_failed_records_are_resent():
+    client = ScriptedFirehose(fail_every_other)
+    sink(client).deliver([b"0", b"1", b"2", b"3"], deadline=10)
+    assert client.calls == [[b"0", b"1", b"2", b"3"], [b"1", b"3"]]
+
+
+@pytest.mark.parametrize("answer", [raise_error("ThrottlingException"), raise_error("InternalFailure"), connection_error])
+def test_whole_call_errors_are_retried(answer: Any):
+    client = ScriptedFirehose(answer, answer)
+    sink(client).deliver([b"r"], deadline=10)
+    assert client.calls == [[b"r"]] * 3
+
+
+def test_outage_past_the_deadline_is_sink_unavailable():
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += 0.5
+        return now[0]
+
+    client = ScriptedFirehose(*[raise_error("ServiceUnavailableException")] * 100)
+    with pytest.raises(SinkUnavailable):
+        FirehoseSink(client, "stream", clock=clock, sleep=lambda _: None).deliver([b"r"], deadline=3.0)
+    assert 1 < len(client.calls) < 10
+
+
+@pytest.mark.parametrize("code", ["ResourceNotFoundException", "AccessDeniedException"])
+def test_non_retryable_errors_fail_at_once(code: str):
+    client = ScriptedFirehose(raise_error(code))
+    with pytest.raises(SinkUnavailable):
+        sink(client).deliver([b"r"], deadline=10)
+    assert len(client.calls) == 1

@@ -1,0 +1,87 @@
+"""template.yaml keeps to the contract: routes, binary bodies, runtime, least privilege."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from capture_core.routes import BATCH_PATHS, CAPTURE_PATHS
+from capture_core.settings import Settings
+from capture_local.template import Template
+
+ROOT = Path(__file__).resolve().parents[2]
+CATCH_ALL = {"/", "/{proxy+}"}
+
+
+@pytest.fixture(scope="module")
+def template() -> Template:
+    return Template.load(ROOT / "template.yaml")
+
+
+def api_paths(template: Template, function: str) -> set[str]:
+    events = template.properties(function)["Events"].values()
+    return {event["Properties"]["Path"] for event in events if event["Type"] == "Api"}
+
+
+def test_capture_function_serves_the_capture_routes_and_every_unknown_path(template: Template):
+    assert api_paths(template, "CaptureFunction") == set(CAPTURE_PATHS) | CATCH_ALL
+
+
+def test_batch_function_serves_the_batch_route(template: Template):
+    assert api_paths(template, "BatchFunction") == set(BATCH_PATHS)
+
+
+def test_routes_take_any_method_so_the_function_answers_405(template: Template):
+    for function in ("CaptureFunction", "BatchFunction"):
+        methods = {e["Properties"]["Method"] for e in template.properties(function)["Events"].values()}
+        assert methods == {"any"}
+
+
+def test_every_body_is_delivered_as_binary(template: Template):
+    assert template.properties("CaptureApi")["BinaryMediaTypes"] == ["*~1*"]
+
+
+def test_functions_run_python313_on_arm64_with_the_shared_layer(template: Template):
+    globals_ = template.function_globals()
+    assert (globals_["Runtime"], globals_["Architectures"]) == ("python3.13", ["arm64"])
+    assert globals_["Layers"] == [{"Ref": "CommonLayer"}]
+    assert template.resources["CommonLayer"]["Metadata"]["BuildMethod"] == "python3.13"
+
+
+def test_handlers_exist_where_the_template_points(template: Template):
+    for function in ("CaptureFunction", "BatchFunction"):
+        properties = template.properties(function)
+        module, _, attribute = properties["Handler"].rpartition(".")
+        source = ROOT / properties["CodeUri"] / f"{module}.py"
+        assert f"def {attribute}(" in source.read_text()
+
+
+def test_policies_grant_only_put_record_batch_and_get_item(template: Template):
+    for function in ("CaptureFunction", "BatchFunction"):
+        statements: list[dict[str, Any]] = template.properties(function)["Policies"][0]["Statement"]
+        assert {(s["Action"], next(iter(s["Resource"].values()))) for s in statements} == {
+            ("firehose:PutRecordBatch", "EventsStream.Arn"),
+            ("dynamodb:GetItem", "ApiKeysTable.Arn"),
+        }
+
+
+def test_environment_variables_are_settings(template: Template):
+    variables = template.function_globals()["Environment"]["Variables"]
+    settings = {name.upper() for name in Settings.model_fields}
+    assert {name for name in variables if not name.startswith("POWERTOOLS_")} <= settings
+
+
+def test_firehose_stream_is_gzip_to_a_date_partitioned_prefix(template: Template):
+    destination = template.properties("EventsStream")["ExtendedS3DestinationConfiguration"]
+    assert destination["CompressionFormat"] == "GZIP"
+    assert "year=!{timestamp:yyyy}" in destination["Prefix"]
+    assert destination["ErrorOutputPrefix"].startswith("errors/")
+
+
+def test_key_table_is_on_demand_with_recovery_and_encryption(template: Template):
+    table = template.properties("ApiKeysTable")
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert table["SSESpecification"]["SSEEnabled"] is True
