@@ -64,7 +64,11 @@ def _layer_dirs(template: Template, properties: Mapping[str, Any]) -> tuple[Path
 def _routes(logical_id: str, properties: Mapping[str, Any]) -> tuple[ApiRoute, ...]:
     events = properties.get("Events") or {}
     return tuple(
-        ApiRoute(resource=event["Properties"]["Path"], method=event["Properties"]["Method"].upper(), function=logical_id)
+        ApiRoute(
+            resource=event["Properties"]["Path"],
+            method=event["Properties"]["Method"].upper(),
+            function=logical_id,
+        )
         for event in events.values()
         if event.get("Type") == "Api"
     )
@@ -107,7 +111,9 @@ def shared_environment(specs: list[FunctionSpec], refs: Mapping[str, str]) -> di
     }
     first_id, first = next(iter(resolved.items()), ("", {}))
     for logical_id, environment in resolved.items():
-        differing = sorted(name for name in first.keys() | environment.keys() if first.get(name) != environment.get(name))
+        differing = sorted(
+            name for name in first.keys() | environment.keys() if first.get(name) != environment.get(name)
+        )
         if differing:
             raise TemplateError(
                 f"{first_id} and {logical_id} set different values for {', '.join(differing)}; the local "

@@ -81,10 +81,18 @@ def proxy_response_to_http(result: Any, request_id: str) -> HttpResponse:
     if body is not None and not isinstance(body, str):
         raise MalformedProxyResponse("body must be a string")
     try:
-        payload = base64.b64decode(body or "", validate=True) if result.get("isBase64Encoded") else (body or "").encode()
+        payload = (
+            base64.b64decode(body or "", validate=True)
+            if result.get("isBase64Encoded")
+            else (body or "").encode()
+        )
     except binascii.Error as error:
-        raise MalformedProxyResponse(f"isBase64Encoded is true but the body is not base64: {error}") from error
-    return HttpResponse(status, [(name, value) for name, values in merged.items() for value in values], payload)
+        raise MalformedProxyResponse(
+            f"isBase64Encoded is true but the body is not base64: {error}"
+        ) from error
+    return HttpResponse(
+        status, [(name, value) for name, values in merged.items() for value in values], payload
+    )
 
 
 class Gateway:
@@ -115,7 +123,9 @@ class Gateway:
         path = target.path or "/"
         route = self.routes.match(request.method, path)
         if route is None:
-            answer = self.responses.answer("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token")
+            answer = self.responses.answer(
+                "MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token"
+            )
             return _from_answer(answer)
         request_id = str(uuid.uuid4())
         event = build_rest_event(
@@ -133,7 +143,9 @@ class Gateway:
         event_size = len(json.dumps(event).encode())
         if event_size > LAMBDA_MAX_EVENT_BYTES:
             # Lambda refuses the invocation (413 RequestEntityTooLarge); API Gateway reports it as 500.
-            return self._failure(500, f"event of {event_size} bytes is over Lambda's {LAMBDA_MAX_EVENT_BYTES}")
+            return self._failure(
+                500, f"event of {event_size} bytes is over Lambda's {LAMBDA_MAX_EVENT_BYTES}"
+            )
         try:
             result = self.functions[route.function].invoke(event, request_id)
         except Exception:

@@ -51,7 +51,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         for name, value in response.headers:
             if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
                 self.send_header(name, value)
-        has_body = response.status >= 200 and response.status not in {HTTPStatus.NO_CONTENT, HTTPStatus.NOT_MODIFIED}
+        has_body = response.status >= 200 and response.status not in {
+            HTTPStatus.NO_CONTENT,
+            HTTPStatus.NOT_MODIFIED,
+        }
         if has_body:
             self.send_header("Content-Length", str(len(response.body)))
         if self.close_connection:

@@ -32,3 +32,6 @@ FAKE_CREDENTIALS = {
 # The package lives in <repository>/local/capture_local, next to the template it emulates.
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TEMPLATE = REPOSITORY_ROOT / "template.yaml"
+
+# The functions' setting that points every AWS client at another endpoint (empty in AWS).
+ENDPOINT_VARIABLE = "CAPTURE_AWS_ENDPOINT_URL"

@@ -46,7 +46,11 @@ class LocalResources:
 
     def refs(self) -> dict[str, str]:
         """What `!Ref` of each resource stands for locally (for these types, the resource's name)."""
-        return {self.table_id: self.table_name, self.bucket_id: self.bucket_name, self.stream_id: self.stream_name}
+        return {
+            self.table_id: self.table_name,
+            self.bucket_id: self.bucket_name,
+            self.stream_id: self.stream_name,
+        }
 
 
 def _create(call: Any, **arguments: Any) -> None:
@@ -101,7 +105,9 @@ def create_stream(firehose: Any, name: str, properties: Mapping[str, Any], bucke
 
 
 def provision(template: Template, local: LocalResources, endpoint_url: str, region: str) -> None:
-    create_table(aws.client("dynamodb", endpoint_url, region), local.table_name, template.properties(local.table_id))
+    create_table(
+        aws.client("dynamodb", endpoint_url, region), local.table_name, template.properties(local.table_id)
+    )
     create_bucket(aws.client("s3", endpoint_url, region), local.bucket_name, region)
     create_stream(
         aws.client("firehose", endpoint_url, region),
@@ -111,6 +117,8 @@ def provision(template: Template, local: LocalResources, endpoint_url: str, regi
     )
 
 
-def seed_project_key(endpoint_url: str, region: str, table_name: str, token: str, project_id: int, name: str) -> None:
+def seed_project_key(
+    endpoint_url: str, region: str, table_name: str, token: str, project_id: int, name: str
+) -> None:
     dynamodb = aws.client("dynamodb", endpoint_url, region)
     dynamodb.put_item(TableName=table_name, Item=project_key_item(token, project_id, name))

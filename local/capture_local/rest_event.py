@@ -50,16 +50,34 @@ def _is_binary(headers: Mapping[str, list[str]], binary_media_types: Sequence[st
     # API Gateway matches a request without Content-Type as application/json.
     content_type = _last(headers, "content-type") or ""
     media_type = content_type.split(";", 1)[0].strip().lower() or "application/json"
-    return any(fnmatch.fnmatchcase(media_type, pattern.replace("~1", "/").lower()) for pattern in binary_media_types)
+    return any(
+        fnmatch.fnmatchcase(media_type, pattern.replace("~1", "/").lower()) for pattern in binary_media_types
+    )
 
 
 def _request_context(
-    method: str, path: str, resource: str, stage: str, headers: Mapping[str, list[str]], source_ip: str,
-    request_id: str, received: datetime,
+    method: str,
+    path: str,
+    resource: str,
+    stage: str,
+    headers: Mapping[str, list[str]],
+    source_ip: str,
+    request_id: str,
+    received: datetime,
 ) -> dict[str, Any]:
     identity: dict[str, Any] = dict.fromkeys(
-        ("accessKey", "accountId", "caller", "cognitoAuthenticationProvider", "cognitoAuthenticationType",
-         "cognitoIdentityId", "cognitoIdentityPoolId", "principalOrgId", "user", "userArn"),
+        (
+            "accessKey",
+            "accountId",
+            "caller",
+            "cognitoAuthenticationProvider",
+            "cognitoAuthenticationType",
+            "cognitoIdentityId",
+            "cognitoIdentityPoolId",
+            "principalOrgId",
+            "user",
+            "userArn",
+        ),
     )
     identity.update(sourceIp=source_ip, userAgent=_last(headers, "user-agent"))
     return {
@@ -109,9 +127,17 @@ def build_rest_event(
     binary = _is_binary(multi_headers, binary_media_types)
     event_body: str | None = None
     if raw_body:
-        event_body = base64.b64encode(raw_body).decode("ascii") if binary else raw_body.decode("utf-8", "replace")
+        event_body = (
+            base64.b64encode(raw_body).decode("ascii") if binary else raw_body.decode("utf-8", "replace")
+        )
     context = _request_context(
-        method, path, resource, stage, multi_headers, source_ip, request_id or str(uuid.uuid4()),
+        method,
+        path,
+        resource,
+        stage,
+        multi_headers,
+        source_ip,
+        request_id or str(uuid.uuid4()),
         now or datetime.now(UTC),
     )
     return {

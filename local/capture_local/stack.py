@@ -1,0 +1,221 @@
+"""The whole local stack in this process: moto, the template's resources, the functions and the
+API in front of them. `LocalStack` is what `python -m capture_local dev` and the tests run."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from capture_local import aws
+from capture_local.functions import function_specs, shared_environment
+from capture_local.gateway import Gateway
+from capture_local.gateway_responses import GatewayResponses
+from capture_local.handlers import LocalFunction, load_function
+from capture_local.http_server import GatewayHttpServer
+from capture_local.names import (
+    ACCOUNT_ID,
+    DEFAULT_MOTO_PORT,
+    DEFAULT_PORT,
+    DEFAULT_REGION,
+    DEFAULT_TEMPLATE,
+    DEMO_KEY_NAME,
+    DEMO_PROJECT_ID,
+    DEMO_TOKEN,
+    ENDPOINT_VARIABLE,
+    STAGE,
+)
+from capture_local.provisioning import LocalResources, provision, seed_project_key
+from capture_local.rest_event import ALL_BINARY
+from capture_local.routing import RouteTable
+from capture_local.stored_events import stored_events
+from capture_local.template import Template
+
+API_TYPE = "AWS::Serverless::Api"
+
+# Handler modules configure their AWS clients when first imported, once per process. Later starts
+# must offer them the same environment, above all the same moto endpoint.
+_handlers_environment: dict[str, str] | None = None
+_handlers_moto_port: int | None = None
+
+
+def _binary_media_types(template: Template) -> tuple[str, ...]:
+    apis = template.logical_ids_of_type(API_TYPE)
+    if not apis:
+        return ()
+    return tuple(str(media_type) for media_type in template.properties(apis[0]).get("BinaryMediaTypes", ()))
+
+
+def _refs(template: Template, local: LocalResources, region: str) -> dict[str, str]:
+    return {
+        **template.parameter_defaults(),
+        **local.refs(),
+        "AWS::Region": region,
+        "AWS::AccountId": ACCOUNT_ID,
+        "AWS::Partition": "aws",
+        "AWS::URLSuffix": "amazonaws.com",
+        "AWS::StackName": "capture-local",
+    }
+
+
+class LocalStack:
+    """moto plus the API, started on `__enter__` (or `start()`) and stopped on exit.
+
+    Ports 0 pick free ones (read them back from `api_url` and `moto_url`). With `serve_api=False`
+    only moto and the resources start, for `sam local start-api` to use.
+    """
+
+    def __init__(
+        self,
+        port: int = DEFAULT_PORT,
+        moto_port: int = DEFAULT_MOTO_PORT,
+        token: str = DEMO_TOKEN,
+        *,
+        host: str = "127.0.0.1",
+        moto_host: str = "127.0.0.1",
+        region: str = DEFAULT_REGION,
+        template_path: Path = DEFAULT_TEMPLATE,
+        serve_api: bool = True,
+        access_log: bool = True,
+    ) -> None:
+        self.template = Template.load(template_path)
+        self.resources = LocalResources.from_template(self.template)
+        self.token = token
+        self.project_id = DEMO_PROJECT_ID
+        self.region = region
+        self._host = host
+        self._port = port
+        self._moto_host = moto_host
+        self._moto_port = moto_port
+        self._serve_api = serve_api
+        self._access_log = access_log
+        self._exit = ExitStack()
+        self._moto: aws.MotoServer | None = None
+        self._api: GatewayHttpServer | None = None
+
+    # Lifecycle
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> LocalStack:
+        try:
+            self._start_moto()
+            self.provision()
+            if self._serve_api:
+                self._start_api()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        self._exit.close()
+        self._api = None
+        self._moto = None
+
+    def _start_moto(self) -> None:
+        # moto's state lives in this process, not in the server: reusing the port the handlers
+        # already point at lets a later start in one process (a test session) keep working.
+        port = self._moto_port or _handlers_moto_port or 0
+        moto = aws.MotoServer(self._moto_host, port)
+        moto.start()
+        self._exit.callback(moto.stop)
+        self._moto = moto
+        self._exit.enter_context(aws.environment(aws.aws_environment(self.region), aws.SHADOWING_VARIABLES))
+
+    def function_environment(self) -> dict[str, str]:
+        """The environment the template gives the functions, resolved to the local resources."""
+        specs = function_specs(self.template)
+        return {
+            **shared_environment(specs, _refs(self.template, self.resources, self.region)),
+            ENDPOINT_VARIABLE: self.moto_url,
+            # No X-Ray daemon runs locally.
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+
+    def _load_functions(self, environment: dict[str, str]) -> dict[str, LocalFunction]:
+        global _handlers_environment, _handlers_moto_port  # noqa: PLW0603 (one import per process)
+        if _handlers_environment is not None and _handlers_environment != environment:
+            changed = sorted(
+                k
+                for k in environment.keys() | _handlers_environment.keys()
+                if environment.get(k) != _handlers_environment.get(k)
+            )
+            raise RuntimeError(
+                "the handler modules were imported in this process with other settings "
+                f"({', '.join(changed)}); start one LocalStack per process (a session-scoped fixture), "
+                "or leave moto_port=0 so a later start reuses the first one's port"
+            )
+        functions = {
+            spec.logical_id: load_function(spec, self.region) for spec in function_specs(self.template)
+        }
+        _handlers_environment = environment
+        _handlers_moto_port = self.moto_port
+        return functions
+
+    def _start_api(self) -> None:
+        environment = self.function_environment()
+        self._exit.enter_context(aws.environment(environment))
+        functions = self._load_functions(environment)
+        routes = RouteTable.of(route for function in functions.values() for route in function.spec.routes)
+        gateway = Gateway(
+            routes,
+            functions,
+            GatewayResponses.from_template(self.template),
+            stage=STAGE,
+            binary_media_types=_binary_media_types(self.template) or ALL_BINARY,
+        )
+        api = GatewayHttpServer((self._host, self._port), gateway, access_log=self._access_log)
+        self._exit.callback(api.server_close)
+        api.start()
+        self._exit.callback(api.shutdown)
+        self._api = api
+
+    # Resources
+
+    def provision(self) -> None:
+        """Create the table, bucket and stream and seed the demo key; harmless when they exist."""
+        provision(self.template, self.resources, self.moto_url, self.region)
+        seed_project_key(
+            self.moto_url, self.region, self.resources.table_name, self.token, self.project_id, DEMO_KEY_NAME
+        )
+
+    def client(self, service: str) -> Any:
+        return aws.client(service, self.moto_url, self.region)
+
+    def read_events(self) -> list[dict[str, Any]]:
+        """Every event stored in the bucket so far, oldest object first."""
+        return stored_events(self.client("s3"), self.resources.bucket_name)
+
+    # Addresses
+
+    @property
+    def moto_port(self) -> int:
+        if self._moto is None:
+            raise RuntimeError("the local stack is not running")
+        return self._moto.port
+
+    @property
+    def moto_url(self) -> str:
+        if self._moto is None:
+            raise RuntimeError("the local stack is not running")
+        return self._moto.url
+
+    @property
+    def api_url(self) -> str:
+        if self._api is None:
+            raise RuntimeError("the local API is not running")
+        return f"http://{self._host}:{self._api.port}"
+
+    @property
+    def routes(self) -> list[tuple[str, str, str]]:
+        """(resource, method, function) of every route the API serves."""
+        specs = function_specs(self.template)
+        return [(route.resource, route.method, route.function) for spec in specs for route in spec.routes]
