@@ -43,7 +43,7 @@ def aws_environment(region: str) -> dict[str, str]:
 def client(service: str, endpoint_url: str, region: str) -> Any:
     """A client of the moto server, with explicit fake credentials: it never reads the user's."""
     return boto3.session.Session().client(
-        service,  # type: ignore[call-overload]
+        service,
         endpoint_url=endpoint_url,
         region_name=region,
         aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],

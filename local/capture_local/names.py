@@ -9,7 +9,7 @@ TABLE_NAME = "capture-local-api-keys"
 STREAM_NAME = "capture-local-events"
 BUCKET_NAME = "capture-local-events"
 
-DEMO_TOKEN = "phc_local_demo_token"
+DEMO_TOKEN = "phc_local_demo_token"  # noqa: S105 (a project token is public: browsers send it)
 DEMO_PROJECT_ID = 1
 DEMO_KEY_NAME = "local demo key"
 

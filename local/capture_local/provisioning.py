@@ -10,8 +10,8 @@ from itertools import takewhile
 from typing import Any
 
 from botocore.exceptions import ClientError
-
 from capture_core.keys import project_key_item
+
 from capture_local import aws
 from capture_local.names import ACCOUNT_ID, BUCKET_NAME, STREAM_NAME, TABLE_NAME
 from capture_local.template import Template, TemplateError
@@ -118,7 +118,7 @@ def provision(template: Template, local: LocalResources, endpoint_url: str, regi
 
 
 def seed_project_key(
-    endpoint_url: str, region: str, table_name: str, token: str, project_id: int, name: str
+    endpoint_url: str, region: str, *, table_name: str, token: str, project_id: int, name: str
 ) -> None:
     dynamodb = aws.client("dynamodb", endpoint_url, region)
     dynamodb.put_item(TableName=table_name, Item=project_key_item(token, project_id, name))

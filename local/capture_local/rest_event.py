@@ -56,6 +56,7 @@ def _is_binary(headers: Mapping[str, list[str]], binary_media_types: Sequence[st
 
 
 def _request_context(
+    *,
     method: str,
     path: str,
     resource: str,
@@ -98,7 +99,7 @@ def _request_context(
     }
 
 
-def build_rest_event(
+def build_rest_event(  # noqa: PLR0917 (mirrors the parts of an HTTP request, in their order)
     method: str,
     path: str,
     resource: str | None = None,
@@ -131,14 +132,14 @@ def build_rest_event(
             base64.b64encode(raw_body).decode("ascii") if binary else raw_body.decode("utf-8", "replace")
         )
     context = _request_context(
-        method,
-        path,
-        resource,
-        stage,
-        multi_headers,
-        source_ip,
-        request_id or str(uuid.uuid4()),
-        now or datetime.now(UTC),
+        method=method,
+        path=path,
+        resource=resource,
+        stage=stage,
+        headers=multi_headers,
+        source_ip=source_ip,
+        request_id=request_id or str(uuid.uuid4()),
+        received=now or datetime.now(UTC),
     )
     return {
         "resource": resource,

@@ -184,7 +184,12 @@ class LocalStack:
         """Create the table, bucket and stream and seed the demo key; harmless when they exist."""
         provision(self.template, self.resources, self.moto_url, self.region)
         seed_project_key(
-            self.moto_url, self.region, self.resources.table_name, self.token, self.project_id, DEMO_KEY_NAME
+            self.moto_url,
+            self.region,
+            table_name=self.resources.table_name,
+            token=self.token,
+            project_id=self.project_id,
+            name=DEMO_KEY_NAME,
         )
 
     def client(self, service: str) -> Any:

@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from capture_core.auth import request_token
 from capture_core.errors import InconsistentApiKeys, InvalidApiKey, MissingApiKey
 from capture_core.events import read_batch
 
 
 def token(
-    payload: Any, form: str | None = None, query: dict[str, str] | None = None, headers: dict[str, str] | None = None
+    payload: Any,
+    form: str | None = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> str:
     return request_token(read_batch(payload, "/batch"), form, query or {}, headers or {})
 

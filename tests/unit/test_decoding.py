@@ -9,7 +9,6 @@ from urllib.parse import quote
 
 import lzstring
 import pytest
-
 from capture_core.decoding import decode_payload, gunzip, parse_json
 from capture_core.errors import InvalidPayload, NoData, RequestTooLarge
 
@@ -98,7 +97,9 @@ def test_multipart_form_fields():
 
 
 def test_lz_string_repairs_astral_characters():
-    assert decode(lz64(RAW.decode()).encode(), query={"compression": "lz64"}).data["properties"]["emoji"] == "🦔"
+    assert (
+        decode(lz64(RAW.decode()).encode(), query={"compression": "lz64"}).data["properties"]["emoji"] == "🦔"
+    )
 
 
 def test_lz_string_with_spaces_for_plus():

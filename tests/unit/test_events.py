@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-
 from capture_core.errors import InvalidPayload, NoData
 from capture_core.events import Origin, normalise_events, read_batch
 
@@ -18,7 +17,9 @@ ORIGIN = Origin(now=NOW, ip="203.0.113.9", project_id=7, token="phc_project")
 def stored(payload: Any, path: str = "/capture", origin: Origin = ORIGIN, query_sent_at: str | None = None):
     batch = read_batch(payload, path, query_sent_at)
     if batch.sent_at is not None:
-        origin = Origin(now=origin.now, ip=origin.ip, project_id=7, token="phc_project", sent_at=batch.sent_at)
+        origin = Origin(
+            now=origin.now, ip=origin.ip, project_id=7, token="phc_project", sent_at=batch.sent_at
+        )
     return list(normalise_events(batch, origin))
 
 
@@ -34,7 +35,9 @@ def rejected(payload: Any, path: str = "/capture") -> InvalidPayload:
 
 # §3 shapes
 def test_array_is_a_list_of_events():
-    assert [e["event"] for e in stored([{"event": "a", "distinct_id": "u"}, {"event": "b", "distinct_id": "u"}])] == [
+    assert [
+        e["event"] for e in stored([{"event": "a", "distinct_id": "u"}, {"event": "b", "distinct_id": "u"}])
+    ] == [
         "a",
         "b",
     ]
@@ -42,7 +45,11 @@ def test_array_is_a_list_of_events():
 
 def test_envelope_batch_with_sent_at_and_historical_migration():
     events = stored(
-        {"batch": [{"event": "a", "distinct_id": "u"}], "sent_at": NOW.isoformat(), "historical_migration": True}
+        {
+            "batch": [{"event": "a", "distinct_id": "u"}],
+            "sent_at": NOW.isoformat(),
+            "historical_migration": True,
+        }
     )
     assert events[0]["sent_at"] == "2026-01-02T03:04:05.678Z"
 
@@ -79,8 +86,13 @@ def test_event_name_must_be_a_non_empty_string(name: Any):
 
 
 def test_distinct_id_sources_in_order():
-    assert stored({"event": "e", "$distinct_id": "b", "properties": {"distinct_id": "c"}})[0]["distinct_id"] == "b"
-    assert stored({"event": "e", "distinct_id": "", "properties": {"distinct_id": "c"}})[0]["distinct_id"] == "c"
+    assert (
+        stored({"event": "e", "$distinct_id": "b", "properties": {"distinct_id": "c"}})[0]["distinct_id"]
+        == "b"
+    )
+    assert (
+        stored({"event": "e", "distinct_id": "", "properties": {"distinct_id": "c"}})[0]["distinct_id"] == "c"
+    )
 
 
 @pytest.mark.parametrize(
@@ -150,7 +162,13 @@ def test_timestamp_is_corrected_for_clock_skew_with_sent_at():
     client_now = NOW - timedelta(hours=1)  # the client's clock is an hour late
     events = stored(
         {
-            "batch": [{"event": "e", "distinct_id": "u", "timestamp": (client_now - timedelta(seconds=10)).isoformat()}],
+            "batch": [
+                {
+                    "event": "e",
+                    "distinct_id": "u",
+                    "timestamp": (client_now - timedelta(seconds=10)).isoformat(),
+                }
+            ],
             "sent_at": client_now.isoformat(),
         }
     )
@@ -190,7 +208,9 @@ def test_unknown_top_level_keys_are_kept():
 
 def test_stored_event_fields():
     event = one(properties={"$lib": "web", "$lib_version": "1.2.3"}, api_key="phc_client")
-    assert {k: event[k] for k in ("project_id", "token", "ip", "lib", "lib_version", "historical_migration")} == {
+    assert {
+        k: event[k] for k in ("project_id", "token", "ip", "lib", "lib_version", "historical_migration")
+    } == {
         "project_id": 7,
         "token": "phc_project",
         "ip": "203.0.113.9",

@@ -2,29 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from botocore.exceptions import ClientError
-
 from capture_core.errors import AuthUnavailable, InvalidApiKey
-from capture_core.keys import KeyStore, Project, project_key_item
-
-
-class FakeTable:
-    """A DynamoDB client with one table, counting GetItem calls; `failure` makes every call fail."""
-
-    def __init__(self, *items: dict[str, Any]) -> None:
-        self.items = {item["key_id"]["S"]: item for item in items}
-        self.get_item_calls = 0
-        self.failure: str | None = None
-
-    def get_item(self, TableName: str, Key: dict[str, Any], **_: Any) -> dict[str, Any]:  # noqa: N803
-        self.get_item_calls += 1
-        if self.failure:
-            raise ClientError({"Error": {"Code": self.failure, "Message": "x"}}, "GetItem")
-        item = self.items.get(Key["key_id"]["S"])
-        return {"Item": item} if item else {}
+from capture_core.keys import KeyStore, Project
+from support.fakes import FakeKeyTable
 
 
 class Clock:
@@ -36,8 +17,8 @@ class Clock:
 
 
 @pytest.fixture
-def table() -> FakeTable:
-    return FakeTable(project_key_item("phc_good", 3, "Web", anonymize_ips=True))
+def table() -> FakeKeyTable:
+    return FakeKeyTable.with_project("phc_good", 3, anonymize_ips=True)
 
 
 @pytest.fixture
@@ -46,7 +27,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(table: FakeTable, clock: Clock) -> KeyStore:
+def store(table: FakeKeyTable, clock: Clock) -> KeyStore:
     return KeyStore(table, "keys", ttl_seconds=60, max_size=100, timer=clock)
 
 
@@ -59,7 +40,9 @@ def test_unknown_key_is_invalid(store: KeyStore):
         store.project_for("phc_unknown")
 
 
-def test_unknown_token_flood_costs_one_lookup_per_token_per_ttl(store: KeyStore, table: FakeTable, clock: Clock):
+def test_unknown_token_flood_costs_one_lookup_per_token_per_ttl(
+    store: KeyStore, table: FakeKeyTable, clock: Clock
+):
     for _ in range(1000):
         with pytest.raises(InvalidApiKey):
             store.project_for("phc_unknown")
@@ -70,7 +53,7 @@ def test_unknown_token_flood_costs_one_lookup_per_token_per_ttl(store: KeyStore,
     assert table.get_item_calls == 2
 
 
-def test_revocation_takes_effect_within_the_ttl(store: KeyStore, table: FakeTable, clock: Clock):
+def test_revocation_takes_effect_within_the_ttl(store: KeyStore, table: FakeKeyTable, clock: Clock):
     store.project_for("phc_good")
     table.items["phc_good"]["revoked"] = {"BOOL": True}
     clock.now = 59
@@ -80,7 +63,7 @@ def test_revocation_takes_effect_within_the_ttl(store: KeyStore, table: FakeTabl
         store.project_for("phc_good")
 
 
-def test_outage_serves_the_last_known_answer(store: KeyStore, table: FakeTable, clock: Clock):
+def test_outage_serves_the_last_known_answer(store: KeyStore, table: FakeKeyTable, clock: Clock):
     store.project_for("phc_good")
     clock.now = 600
     table.failure = "ProvisionedThroughputExceededException"
@@ -88,7 +71,7 @@ def test_outage_serves_the_last_known_answer(store: KeyStore, table: FakeTable, 
 
 
 @pytest.mark.parametrize("code", ["ThrottlingException", "InternalServerError", "ResourceNotFoundException"])
-def test_outage_without_a_cached_answer_is_503_never_401(store: KeyStore, table: FakeTable, code: str):
+def test_outage_without_a_cached_answer_is_503_never_401(store: KeyStore, table: FakeKeyTable, code: str):
     table.failure = code
     with pytest.raises(AuthUnavailable):
         store.project_for("phc_good")

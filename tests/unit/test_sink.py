@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
-
 from capture_core.errors import SinkUnavailable
 from capture_core.sink import (
     MAX_BYTES_PER_CALL,
@@ -49,7 +48,7 @@ class ScriptedFirehose:
         self.answers = list(answers)
         self.calls: list[list[bytes]] = []
 
-    def put_record_batch(self, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> dict[str, Any]:  # noqa: N803
+    def put_record_batch(self, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> dict[str, Any]:
         data = [r["Data"] for r in Records]
         self.calls.append(data)
         answer = self.answers.pop(0) if self.answers else ok
@@ -61,7 +60,9 @@ def ok(data: list[bytes]) -> dict[str, Any]:
 
 
 def fail_every_other(data: list[bytes]) -> dict[str, Any]:
-    responses = [{"ErrorCode": "ServiceUnavailableException"} if i % 2 else {"RecordId": "r"} for i in range(len(data))]
+    responses = [
+        {"ErrorCode": "ServiceUnavailableException"} if i % 2 else {"RecordId": "r"} for i in range(len(data))
+    ]
     return {"FailedPutCount": len(data) // 2, "RequestResponses": responses}
 
 
@@ -86,7 +87,9 @@ def test_only_failed_records_are_resent():
     assert client.calls == [[b"0", b"1", b"2", b"3"], [b"1", b"3"]]
 
 
-@pytest.mark.parametrize("answer", [raise_error("ThrottlingException"), raise_error("InternalFailure"), connection_error])
+@pytest.mark.parametrize(
+    "answer", [raise_error("ThrottlingException"), raise_error("InternalFailure"), connection_error]
+)
 def test_whole_call_errors_are_retried(answer: Any):
     client = ScriptedFirehose(answer, answer)
     sink(client).deliver([b"r"], deadline=10)

@@ -1,0 +1,74 @@
+"""A capture app wired to in-memory fakes, and a way to call it with API Gateway events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from capture_core.api import create_app
+from capture_core.keys import KeyStore
+from capture_core.pipeline import CapturePipeline, utc_now
+from capture_core.routes import BATCH_PATHS, CAPTURE_PATHS
+from capture_core.settings import Settings
+from capture_core.sink import EventSink, MemorySink
+from capture_local.lambda_context import lambda_context
+from capture_local.rest_event import build_rest_event
+
+from support.fakes import FakeKeyTable
+
+DEMO_TOKEN = "phc_test_token"
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class CaptureApp:
+    """Both functions' routes over one pipeline, a memory sink and a fake key table."""
+
+    sink: EventSink = field(default_factory=MemorySink)
+    table: FakeKeyTable = field(default_factory=lambda: FakeKeyTable.with_project(DEMO_TOKEN, 1))
+    clock: Callable[[], datetime] = utc_now
+    settings: Settings = field(default_factory=Settings)
+
+    def __post_init__(self) -> None:
+        keys = KeyStore(self.table, "keys", ttl_seconds=60)
+        pipeline = CapturePipeline(self.settings, keys, self.sink, clock=self.clock)
+        self.apps: dict[str, APIGatewayRestResolver] = {
+            "capture": create_app(CAPTURE_PATHS, pipeline, self.settings),
+            "batch": create_app(BATCH_PATHS, pipeline, self.settings),
+        }
+
+    def invoke(self, event: Mapping[str, Any], timeout_s: float = 15.0) -> Answer:
+        function = "batch" if event["path"].rstrip("/") in BATCH_PATHS else "capture"
+        result = self.apps[function].resolve(dict(event), lambda_context(function, timeout_s=timeout_s))
+        headers = {name: values[-1] for name, values in (result.get("multiValueHeaders") or {}).items()}
+        headers.update(result.get("headers") or {})
+        return Answer(result["statusCode"], headers, result.get("body") or "")
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | str | None = None,
+        *,
+        headers: Mapping[str, str] | Sequence[tuple[str, str]] = (),
+        query: str = "",
+        source_ip: str = "198.51.100.7",
+    ) -> Answer:
+        return self.invoke(build_rest_event(method, path, None, headers, query, body, source_ip))
+
+    def stored(self) -> list[dict[str, Any]]:
+        assert isinstance(self.sink, MemorySink)
+        return [json.loads(line) for record in self.sink.records for line in record.splitlines()]

@@ -1,0 +1,28 @@
+"""In-memory stand-ins for the AWS clients, behind the same calls the code makes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+from capture_core.keys import project_key_item
+
+
+class FakeKeyTable:
+    """A DynamoDB client with one key table, counting GetItem calls; `failure` makes every call fail."""
+
+    def __init__(self, *items: dict[str, Any]) -> None:
+        self.items = {item["key_id"]["S"]: item for item in items}
+        self.get_item_calls = 0
+        self.failure: str | None = None
+
+    @classmethod
+    def with_project(cls, token: str, project_id: int, *, anonymize_ips: bool = False) -> FakeKeyTable:
+        return cls(project_key_item(token, project_id, "test", anonymize_ips=anonymize_ips))
+
+    def get_item(self, TableName: str, Key: dict[str, Any], **_: Any) -> dict[str, Any]:
+        self.get_item_calls += 1
+        if self.failure:
+            raise ClientError({"Error": {"Code": self.failure, "Message": "injected"}}, "GetItem")
+        item = self.items.get(Key["key_id"]["S"])
+        return {"Item": item} if item else {}
