@@ -1,9 +1,11 @@
 """Loads each function's handler the way Lambda does, and invokes it with a Lambda context.
 
-Lambda puts the function's code folder first on `sys.path` and its layers after it, then imports
-the module named by `Handler` ("capture_handler.lambda_handler"). Handler modules configure
-themselves from the environment when first imported, so the environment must be in place before
-`load_function` runs; a module already imported by this process is reused as it is.
+Lambda puts the function's code folder first on `sys.path`, its layers after it, and imports the
+module named by `Handler` ("capture_handler.lambda_handler") in a fresh interpreter. Here each
+load is such a cold start too: the modules of the code folder and the layers are imported anew,
+in the current environment, and kept apart from `sys.modules`. So a handler module that reads its
+settings at import gets this stack's settings, even when a test imported the same module earlier
+with others, and two functions never share module state, as two Lambda containers would not.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import importlib
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from capture_local.functions import FunctionSpec
@@ -26,32 +30,51 @@ class HandlerLoadError(RuntimeError):
     """A function's handler cannot be imported as Lambda would import it."""
 
 
-def _put_on_path(spec: FunctionSpec) -> None:
-    code_dir = str(spec.code_dir.resolve())
-    if code_dir not in sys.path:
-        sys.path.insert(0, code_dir)
-    for layer_dir in spec.layer_dirs:
-        if str(layer_dir.resolve()) not in sys.path:
-            sys.path.append(str(layer_dir.resolve()))
+def _module_dir(module: ModuleType) -> Path | None:
+    file = getattr(module, "__file__", None)
+    return Path(file).resolve().parent if file else None
 
 
-def _check_origin(spec: FunctionSpec, module: Any) -> None:
-    # Two functions with one module name would silently share the first one imported.
-    origin = Path(getattr(module, "__file__", "") or "").resolve()
-    if origin.parent != spec.code_dir.resolve():
-        raise HandlerLoadError(
-            f"{spec.logical_id}: module {spec.module_name!r} was already imported from {origin}, "
-            f"not from {spec.code_dir}; give each function's handler module a distinct name"
-        )
+def _modules_under(roots: tuple[Path, ...]) -> dict[str, ModuleType]:
+    found = {}
+    for name, module in list(sys.modules.items()):
+        folder = _module_dir(module) if module is not None else None
+        if folder is not None and any(folder.is_relative_to(root) for root in roots):
+            found[name] = module
+    return found
+
+
+@contextmanager
+def _container(spec: FunctionSpec) -> Iterator[None]:
+    """Imports inside this block see none of the function's modules imported before it, and leave
+    none behind for the rest of the process."""
+    roots = tuple(path.resolve() for path in (spec.code_dir, *spec.layer_dirs))
+    # Kept on sys.path afterwards, as in Lambda, for imports a handler may make later.
+    for position, root in enumerate(roots):
+        if str(root) in sys.path:
+            sys.path.remove(str(root))
+        sys.path.insert(position, str(root))
+    earlier = _modules_under(roots)
+    for name in earlier:
+        del sys.modules[name]
+    importlib.invalidate_caches()
+    try:
+        yield
+    finally:
+        for name in _modules_under(roots):
+            del sys.modules[name]
+        sys.modules.update(earlier)
 
 
 def load_handler(spec: FunctionSpec) -> Handler:
-    _put_on_path(spec)
-    try:
-        module = importlib.import_module(spec.module_name)
-    except ImportError as error:
-        raise HandlerLoadError(f"{spec.logical_id}: cannot import {spec.module_name!r}: {error}") from error
-    _check_origin(spec, module)
+    with _container(spec):
+        try:
+            module = importlib.import_module(spec.module_name)
+        except ImportError as error:
+            message = f"{spec.logical_id}: cannot import {spec.module_name!r}: {error}"
+            raise HandlerLoadError(message) from error
+    if _module_dir(module) != spec.code_dir.resolve():
+        raise HandlerLoadError(f"{spec.logical_id}: {spec.module_name!r} was found outside {spec.code_dir}")
     handler = getattr(module, spec.handler_name, None)
     if not callable(handler):
         raise HandlerLoadError(f"{spec.logical_id}: {spec.handler} is not a function")
@@ -59,7 +82,7 @@ def load_handler(spec: FunctionSpec) -> Handler:
 
 
 class LocalFunction:
-    """One function's "container": its handler, invoked one event at a time like a Lambda
+    """One function's container: its handler, invoked one event at a time like a Lambda
     execution environment (Powertools keeps per-invocation state in module-level objects)."""
 
     def __init__(self, spec: FunctionSpec, handler: Handler, region: str) -> None:

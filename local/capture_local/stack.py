@@ -12,7 +12,7 @@ from capture_local import aws
 from capture_local.functions import function_specs, shared_environment
 from capture_local.gateway import Gateway
 from capture_local.gateway_responses import GatewayResponses
-from capture_local.handlers import LocalFunction, load_function
+from capture_local.handlers import load_function
 from capture_local.http_server import GatewayHttpServer
 from capture_local.names import (
     ACCOUNT_ID,
@@ -27,17 +27,11 @@ from capture_local.names import (
     STAGE,
 )
 from capture_local.provisioning import LocalResources, provision, seed_project_key
-from capture_local.rest_event import ALL_BINARY
 from capture_local.routing import RouteTable
 from capture_local.stored_events import stored_events
 from capture_local.template import Template
 
 API_TYPE = "AWS::Serverless::Api"
-
-# Handler modules configure their AWS clients when first imported, once per process. Later starts
-# must offer them the same environment, above all the same moto endpoint.
-_handlers_environment: dict[str, str] | None = None
-_handlers_moto_port: int | None = None
 
 
 def _binary_media_types(template: Template) -> tuple[str, ...]:
@@ -121,10 +115,7 @@ class LocalStack:
         self._moto = None
 
     def _start_moto(self) -> None:
-        # moto's state lives in this process, not in the server: reusing the port the handlers
-        # already point at lets a later start in one process (a test session) keep working.
-        port = self._moto_port or _handlers_moto_port or 0
-        moto = aws.MotoServer(self._moto_host, port)
+        moto = aws.MotoServer(self._moto_host, self._moto_port)
         moto.start()
         self._exit.callback(moto.stop)
         self._moto = moto
@@ -140,37 +131,18 @@ class LocalStack:
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
 
-    def _load_functions(self, environment: dict[str, str]) -> dict[str, LocalFunction]:
-        global _handlers_environment, _handlers_moto_port  # noqa: PLW0603 (one import per process)
-        if _handlers_environment is not None and _handlers_environment != environment:
-            changed = sorted(
-                k
-                for k in environment.keys() | _handlers_environment.keys()
-                if environment.get(k) != _handlers_environment.get(k)
-            )
-            raise RuntimeError(
-                "the handler modules were imported in this process with other settings "
-                f"({', '.join(changed)}); start one LocalStack per process (a session-scoped fixture), "
-                "or leave moto_port=0 so a later start reuses the first one's port"
-            )
-        functions = {
-            spec.logical_id: load_function(spec, self.region) for spec in function_specs(self.template)
-        }
-        _handlers_environment = environment
-        _handlers_moto_port = self.moto_port
-        return functions
-
     def _start_api(self) -> None:
         environment = self.function_environment()
         self._exit.enter_context(aws.environment(environment))
-        functions = self._load_functions(environment)
+        specs = function_specs(self.template)
+        functions = {spec.logical_id: load_function(spec, self.region) for spec in specs}
         routes = RouteTable.of(route for function in functions.values() for route in function.spec.routes)
         gateway = Gateway(
             routes,
             functions,
             GatewayResponses.from_template(self.template),
             stage=STAGE,
-            binary_media_types=_binary_media_types(self.template) or ALL_BINARY,
+            binary_media_types=_binary_media_types(self.template),
         )
         api = GatewayHttpServer((self._host, self._port), gateway, access_log=self._access_log)
         self._exit.callback(api.server_close)
