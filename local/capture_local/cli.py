@@ -26,7 +26,7 @@ from capture_local.names import (
 from capture_local.sam_env import sam_env_json
 from capture_local.stack import LocalStack
 from capture_local.stored_events import stored_lines
-from capture_local.template import Template
+from capture_local.template import Template, TemplateError
 
 
 def _env_int(name: str, default: int) -> int:
@@ -52,25 +52,30 @@ def _wait_for_stop_signal() -> None:
 
 
 def _describe(stack: LocalStack, serve_api: bool) -> str:
-    port = stack.api_url.rsplit(":", 1)[1] if serve_api else ""
     resources = stack.resources
     lines = []
     if serve_api:
         lines.append(f"API         {stack.api_url}  (stage {STAGE})")
-        for resource, method, function in stack.routes:
-            lines.append(f"              {method:<4} {resource:<12} -> {function}")
+        lines += [f"{'':14}{method:<4} {path:<12} -> {function}" for path, method, function in stack.routes]
     lines += [
-        f"moto        {stack.moto_url}  (region {stack.region})",
+        f"moto        {stack.moto_url}  (listening on {stack.moto_listen_address}, region {stack.region})",
         f"table       {resources.table_name}",
-        f"stream      {resources.stream_name} -> s3://{resources.bucket_name}/",
+        f"stream      {resources.stream_name} -> s3://{resources.bucket_name}/{stack.events_prefix}",
         f"demo token  {stack.token}  (project {stack.project_id})",
         "",
     ]
     if serve_api:
+        port = stack.api_url.rsplit(":", 1)[1]
         body = f'{{"api_key":"{stack.token}","event":"hi","distinct_id":"u1"}}'
         lines += ["Try:", f"  curl -X POST localhost:{port}/capture/ -d '{body}'", "  make events", ""]
     else:
-        lines += ["Then: sam build && sam local start-api --env-vars local/sam-env.json", ""]
+        lines += [
+            "Then (with fake credentials: sam hands the host's to the functions):",
+            "  sam build && AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \\",
+            "    sam local start-api --env-vars local/sam-env.json \\",
+            "    --add-host host.docker.internal:host-gateway  # on Linux",
+            "",
+        ]
     lines.append("Ctrl-C stops.")
     return "\n".join(lines)
 
@@ -141,4 +146,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
-    return int(arguments.run(arguments))
+    try:
+        return int(arguments.run(arguments))
+    except (OSError, TemplateError) as error:
+        print(f"capture-local: {error}", file=sys.stderr)
+        return 1

@@ -18,7 +18,6 @@ class BodyTooLarge(Exception):
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "capture-local"
-    sys_version = ""
     # Idle keep-alive connections are dropped after this long, so stopped servers leave no threads.
     timeout = 30
     server: GatewayHttpServer
@@ -86,6 +85,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._write(gateway.handle(request))
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.access_log:

@@ -85,6 +85,11 @@ def static_prefix(prefix: str) -> str:
     return f"{static}/" if static else ""
 
 
+def stream_prefix(properties: Mapping[str, Any]) -> str:
+    """The key prefix the local stream writes under."""
+    return static_prefix(properties["ExtendedS3DestinationConfiguration"].get("Prefix", ""))
+
+
 def create_stream(firehose: Any, name: str, properties: Mapping[str, Any], bucket_name: str) -> None:
     destination = properties["ExtendedS3DestinationConfiguration"]
     config: dict[str, Any] = {
@@ -92,7 +97,7 @@ def create_stream(firehose: Any, name: str, properties: Mapping[str, Any], bucke
         "RoleARN": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}-delivery",
         # moto stores the setting but writes records uncompressed; readers check the gzip magic.
         "CompressionFormat": destination.get("CompressionFormat", "UNCOMPRESSED"),
-        "Prefix": static_prefix(destination.get("Prefix", "")),
+        "Prefix": stream_prefix(properties),
     }
     if "BufferingHints" in destination:
         config["BufferingHints"] = destination["BufferingHints"]

@@ -10,16 +10,31 @@ import fnmatch
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl
 
-from capture_local.names import ACCOUNT_ID, STAGE
-from capture_local.routing import literal_resource, path_parameters
+from capture_local.functions import function_specs
+from capture_local.names import ACCOUNT_ID, DEFAULT_TEMPLATE, STAGE
+from capture_local.routing import RouteTable, literal_resource, path_parameters
+from capture_local.template import Template
 
 Headers = Mapping[str, str] | Iterable[tuple[str, str]]
 
 # The template's BinaryMediaTypes ("*~1*"): every body reaches the function base64-encoded, intact.
 ALL_BINARY = ("*/*",)
+
+
+@cache
+def _template_routes() -> RouteTable:
+    specs = function_specs(Template.load(DEFAULT_TEMPLATE))
+    return RouteTable.of(route for spec in specs for route in spec.routes)
+
+
+def resource_for(method: str, path: str) -> str:
+    """The resource of the project's API that a request reaches ("/{proxy+}" for unknown paths)."""
+    route = _template_routes().match(method, path)
+    return route.resource if route else literal_resource(path)
 
 
 def _last(headers: Mapping[str, list[str]], name: str) -> str | None:
@@ -116,11 +131,11 @@ def build_rest_event(  # noqa: PLR0917 (mirrors the parts of an HTTP request, in
     """The proxy event for one request.
 
     `path` is the request path without the stage; `resource` the API resource it reached (default:
-    the literal resource of `path`); `query` the raw query string, decoded here as API Gateway does
-    (percent-escapes, and "+" as a space); `body` the bytes as received.
+    the one template.yaml's routes give it); `query` the raw query string, decoded here as API
+    Gateway does (percent-escapes, and "+" as a space); `body` the bytes as received.
     """
     method = method.upper()
-    resource = resource or literal_resource(path)
+    resource = resource or resource_for(method, path)
     pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
     multi_headers = _with_forwarding_headers(_multi_value(pairs), source_ip)
     multi_query = _multi_value(parse_qsl(query.removeprefix("?"), keep_blank_values=True))

@@ -26,7 +26,7 @@ from capture_local.names import (
     ENDPOINT_VARIABLE,
     STAGE,
 )
-from capture_local.provisioning import LocalResources, provision, seed_project_key
+from capture_local.provisioning import LocalResources, provision, seed_project_key, stream_prefix
 from capture_local.routing import RouteTable
 from capture_local.stored_events import stored_events
 from capture_local.template import Template
@@ -144,7 +144,11 @@ class LocalStack:
             stage=STAGE,
             binary_media_types=_binary_media_types(self.template),
         )
-        api = GatewayHttpServer((self._host, self._port), gateway, access_log=self._access_log)
+        try:
+            api = GatewayHttpServer((self._host, self._port), gateway, access_log=self._access_log)
+        except OSError as error:
+            where = f"{self._host}:{self._port} ({error.strerror})"
+            raise OSError(f"cannot serve the API on {where}; set PORT to a free port") from error
         self._exit.callback(api.server_close)
         api.start()
         self._exit.callback(api.shutdown)
@@ -180,6 +184,10 @@ class LocalStack:
         return self._moto.port
 
     @property
+    def moto_listen_address(self) -> str:
+        return f"{self._moto_host}:{self.moto_port}"
+
+    @property
     def moto_url(self) -> str:
         if self._moto is None:
             raise RuntimeError("the local stack is not running")
@@ -190,6 +198,11 @@ class LocalStack:
         if self._api is None:
             raise RuntimeError("the local API is not running")
         return f"http://{self._host}:{self._api.port}"
+
+    @property
+    def events_prefix(self) -> str:
+        """Where in the bucket the stream writes (moto adds YYYY/MM/DD/HH/ below it)."""
+        return stream_prefix(self.template.properties(self.resources.stream_id))
 
     @property
     def routes(self) -> list[tuple[str, str, str]]:

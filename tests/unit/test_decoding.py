@@ -7,22 +7,18 @@ import gzip
 import json
 from urllib.parse import quote
 
-import lzstring
 import pytest
 from capture_core.decoding import decode_payload, gunzip, parse_json
 from capture_core.errors import InvalidPayload, NoData, RequestTooLarge
+from support.lz import lz64
 
 EVENT = {"event": "clicked", "distinct_id": "u1", "properties": {"emoji": "🦔", "n": 1}}
-RAW = json.dumps(EVENT).encode()
+RAW = json.dumps(EVENT, ensure_ascii=False).encode()
 LIMIT = 1 << 20
 
 
 def decode(body: bytes = b"", *, query: dict[str, str] | None = None, headers: dict[str, str] | None = None):
     return decode_payload(query or {}, headers or {}, body, max_payload_bytes=LIMIT)
-
-
-def lz64(text: str) -> str:
-    return lzstring.LZString().compressToBase64(text)
 
 
 def test_plain_json_body():
@@ -103,7 +99,7 @@ def test_lz_string_repairs_astral_characters():
 
 
 def test_lz_string_with_spaces_for_plus():
-    text = json.dumps({**EVENT, "filler": "x" * 300 + "ÿ" * 50})
+    text = json.dumps({**EVENT, "filler": "x" * 300 + "ÿ" * 50}, ensure_ascii=False)
     compressed = lz64(text)
     assert "+" in compressed
     decoded = decode(compressed.replace("+", " ").encode(), query={"compression": "lz-string"})
@@ -161,3 +157,16 @@ def test_truncated_gzip_is_400():
 
 def test_concatenated_gzip_members_are_read_whole():
     assert gunzip(gzip.compress(b"[1,") + gzip.compress(b"2]"), LIMIT) == b"[1,2]"
+
+
+def test_lz_string_bomb_is_413():
+    bomb = lz64("a" * (LIMIT * 2))
+    assert len(bomb) < LIMIT // 100
+    with pytest.raises(RequestTooLarge):
+        decode(bomb.encode(), query={"compression": "lz64"})
+
+
+@pytest.mark.parametrize("garbage", ["!!!!", "AAAA", "N4Ig", "="])
+def test_corrupt_lz_string_is_400(garbage: str):
+    with pytest.raises(InvalidPayload):
+        decode(garbage.encode(), query={"compression": "lz64"})

@@ -19,9 +19,9 @@ from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qsl
 
-import lzstring
 import orjson
 
+from capture_core import lz_string
 from capture_core.errors import InvalidPayload, NoData, RequestTooLarge
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -164,17 +164,16 @@ def gunzip(data: bytes, limit: int) -> bytearray:
 
 def lz_string_decompress(raw: bytes, limit: int) -> str:
     """lz-string `decompressFromBase64`, as posthog-js's old `compression=lz64` sends it."""
+    # A "+" sent unescaped in a form or query arrives as a space; lz-string's alphabet has none.
     text = raw.decode("ascii", errors="replace").strip().replace(" ", "+")
     try:
-        result = lzstring.LZString().decompressFromBase64(text)
-    except (ValueError, KeyError, IndexError, TypeError) as error:
-        raise InvalidPayload("The lz-string data is corrupt.") from error
+        result = lz_string.decompress_from_base64(text, limit)
+    except lz_string.OutputTooLarge as error:
+        raise RequestTooLarge(f"The payload decompresses to more than {limit} characters.") from error
     if not result:
         raise InvalidPayload("The lz-string data is corrupt or empty.")
-    if len(result) > limit:
-        raise RequestTooLarge(f"The payload decompresses to more than {limit} characters.")
     # lz-string works on UTF-16 code units: astral characters come out as surrogate pairs.
-    return str(result.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace"))
+    return result.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def _looks_like_json(data: bytes | bytearray | str) -> bool:

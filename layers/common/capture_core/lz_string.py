@@ -1,0 +1,80 @@
+"""lz-string `decompressFromBase64`, capped, as older posthog-js sends it (`compression=lz64`).
+
+The PyPI `lzstring` package decodes the same format (the tests hold this module to it), but it can
+neither stop at a size limit nor fail cleanly: an lz-string stream of n codes can expand to about
+n²/2 characters, so a small body is a decompression bomb, and malformed input raises arbitrary
+exceptions. This decoder stops as soon as the output passes `limit` and reports corrupt input as
+`None`.
+"""
+
+from __future__ import annotations
+
+BASE64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+# Characters outside the alphabet read as 0, as in the JavaScript original ("=" included).
+_SIX_BITS = {char: format(index if index < 64 else 0, "06b") for index, char in enumerate(BASE64_ALPHABET)}
+_END_OF_STREAM = 2
+
+
+class OutputTooLarge(Exception):
+    """The decompressed text would be longer than the limit."""
+
+
+def decompress_from_base64(text: str, limit: int) -> str | None:
+    """Decompress lz-string base64 `text`; `None` when it is corrupt or ends early.
+
+    The result is made of UTF-16 code units, as in JavaScript: astral characters come out as
+    surrogate pairs, which the caller joins.
+    """
+    if not text:
+        return None
+    # The bit stream, each character's six bits most significant first. Codes are read least
+    # significant bit first, so the stream is kept reversed and a code is one slice of it.
+    bits = "".join([_SIX_BITS.get(char, "000000") for char in text])
+    total = len(bits)
+    reversed_bits = (bits + "0" * 64)[::-1]  # zeros past the end, as JavaScript reads undefined
+
+    position = 0
+
+    def read(width: int) -> int:
+        nonlocal position
+        start = position
+        position += width
+        return int(reversed_bits[len(reversed_bits) - position : len(reversed_bits) - start], 2)
+
+    first = read(2)
+    if first == _END_OF_STREAM:
+        return ""
+    if first > _END_OF_STREAM:
+        return None
+    w = chr(read(8 if first == 0 else 16))
+    dictionary: list[str] = ["", "", "", w]
+    result = [w]
+    length = 1
+    enlarge_in, width = 4, 3
+    while True:
+        if position >= total:
+            return None  # the stream ended without its end marker
+        code = read(width)
+        if code < 2:
+            dictionary.append(chr(read(8 if code == 0 else 16)))
+            code = len(dictionary) - 1
+            enlarge_in -= 1
+        elif code == _END_OF_STREAM:
+            return "".join(result)
+        if enlarge_in == 0:
+            enlarge_in, width = 1 << width, width + 1
+        if code < len(dictionary):
+            entry = dictionary[code]
+        elif code == len(dictionary):
+            entry = w + w[0]
+        else:
+            return None
+        length += len(entry)
+        if length > limit:
+            raise OutputTooLarge
+        result.append(entry)
+        dictionary.append(w + entry[0])
+        enlarge_in -= 1
+        w = entry
+        if enlarge_in == 0:
+            enlarge_in, width = 1 << width, width + 1

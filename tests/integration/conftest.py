@@ -1,0 +1,17 @@
+"""The local stack (moto, the template's resources and functions, the API) for the whole session.
+
+While it runs, its environment (fake AWS credentials, the functions' variables) is the process's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from capture_local import LocalStack
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[LocalStack]:
+    with LocalStack(port=0, moto_port=0, access_log=False) as stack:
+        yield stack
