@@ -10,7 +10,7 @@ AWS_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY = 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install dev events moto test unit integration lint format typecheck template-check build deploy clean
+.PHONY: help install dev events moto test unit integration golden lint format typecheck template-check build deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ integration: $(BIN)/.installed ## Integration tests only (moto, local stack, SDK
 
 test: lint typecheck template-check ## Every check: lint, types, template, all tests
 	$(BIN)/pytest
+
+golden: $(BIN)/.installed ## Re-record tests/golden/cases from tests/golden/scenarios.py (then review the diff)
+	PYTHONPATH=tests POWERTOOLS_METRICS_NAMESPACE=golden POWERTOOLS_LOG_LEVEL=ERROR $(BIN)/python -m golden.record
 
 build: $(SAM_VENV)/bin/.installed ## sam build for python3.13 on arm64 (needs python3.13 on PATH; see scripts/find-python3.13)
 	@py313="$$(scripts/find-python3.13)" && PATH="$$py313:$$PATH" $(SAM_VENV)/bin/sam build

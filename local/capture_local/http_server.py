@@ -10,6 +10,8 @@ from typing import Any
 
 from capture_local.gateway import API_GATEWAY_MAX_BODY_BYTES, Gateway, HttpRequest, HttpResponse
 
+_DISCARD_AT_MOST = 64 * 1024 * 1024
+
 
 class BodyTooLarge(Exception):
     """The request body is over the limit; it was not (completely) read."""
@@ -18,7 +20,8 @@ class BodyTooLarge(Exception):
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "capture-local"
-    # Idle keep-alive connections are dropped after this long, so stopped servers leave no threads.
+    # Idle keep-alive connections are dropped after this long: a stopped server's connection
+    # threads do not outlive it by more.
     timeout = 30
     server: GatewayHttpServer
 
@@ -37,13 +40,38 @@ class _RequestHandler(BaseHTTPRequestHandler):
             body += self.rfile.read(size)
             self.rfile.readline(3)
 
+    def _declared_length(self) -> int:
+        return int(self.headers.get("Content-Length") or 0)
+
     def _read_body(self, limit: int) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             return self._read_chunked(limit)
-        length = int(self.headers.get("Content-Length") or 0)
+        length = self._declared_length()
         if length > limit:
             raise BodyTooLarge
         return self.rfile.read(length) if length > 0 else b""
+
+    def _discard_body(self) -> None:
+        # Closing a socket with unread data resets the connection, and the client may then never
+        # see the 413 it was sent; reading what was declared (within reason) avoids that.
+        remaining = min(self._declared_length(), _DISCARD_AT_MOST)
+        while remaining > 0:
+            chunk = self.rfile.read(min(remaining, 1 << 16))
+            if not chunk:
+                return
+            remaining -= len(chunk)
+
+    def handle_expect_100(self) -> bool:
+        # A client that asks first is told "too large" before it sends the body.
+        try:
+            too_large = self._declared_length() > self.server.max_body_bytes
+        except ValueError:
+            too_large = False
+        if too_large:
+            self.close_connection = True
+            self._write(self.server.gateway.request_too_large())
+            return False
+        return super().handle_expect_100()
 
     def _write(self, response: HttpResponse) -> None:
         self.send_response(response.status)
@@ -70,6 +98,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             # The rest of the body is still on the connection: it cannot carry another request.
             self.close_connection = True
             self._write(gateway.request_too_large())
+            self._discard_body()
             return
         except ValueError:
             self.close_connection = True

@@ -12,7 +12,6 @@ from typing import Any
 from botocore.exceptions import ClientError
 from capture_core.keys import project_key_item
 
-from capture_local import aws
 from capture_local.names import ACCOUNT_ID, BUCKET_NAME, STREAM_NAME, TABLE_NAME
 from capture_local.template import Template, TemplateError
 
@@ -109,21 +108,5 @@ def create_stream(firehose: Any, name: str, properties: Mapping[str, Any], bucke
     )
 
 
-def provision(template: Template, local: LocalResources, endpoint_url: str, region: str) -> None:
-    create_table(
-        aws.client("dynamodb", endpoint_url, region), local.table_name, template.properties(local.table_id)
-    )
-    create_bucket(aws.client("s3", endpoint_url, region), local.bucket_name, region)
-    create_stream(
-        aws.client("firehose", endpoint_url, region),
-        local.stream_name,
-        template.properties(local.stream_id),
-        local.bucket_name,
-    )
-
-
-def seed_project_key(
-    endpoint_url: str, region: str, *, table_name: str, token: str, project_id: int, name: str
-) -> None:
-    dynamodb = aws.client("dynamodb", endpoint_url, region)
+def seed_project_key(dynamodb: Any, *, table_name: str, token: str, project_id: int, name: str) -> None:
     dynamodb.put_item(TableName=table_name, Item=project_key_item(token, project_id, name))
