@@ -10,7 +10,7 @@ AWS_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY = 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install dev events moto test unit integration golden lint format typecheck template-check build deploy clean
+.PHONY: help install dev events moto test unit integration golden sam-env lint format typecheck template-check build deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ events: $(BIN)/.installed ## Print the events `make dev` has stored, one JSON ob
 
 moto: $(BIN)/.installed ## Run only the moto server with the stack's resources (for `sam local start-api`)
 	MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m capture_local moto
+
+sam-env: $(BIN)/.installed ## Regenerate local/sam-env.json (the env-vars file for `sam local start-api`)
+	$(BIN)/python -m capture_local sam-env > local/sam-env.json
 
 lint: $(BIN)/.installed ## ruff lint and format check
 	$(BIN)/ruff check .

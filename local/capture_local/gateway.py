@@ -142,7 +142,8 @@ class Gateway:
         )
         event_size = len(json.dumps(event).encode())
         if event_size > LAMBDA_MAX_EVENT_BYTES:
-            # Lambda refuses the invocation (413 RequestEntityTooLarge); API Gateway reports it as 500.
+            # Lambda refuses the invocation (RequestEntityTooLargeException) and API Gateway answers
+            # with an integration error of its own.
             return self._failure(
                 500, f"event of {event_size} bytes is over Lambda's {LAMBDA_MAX_EVENT_BYTES}"
             )

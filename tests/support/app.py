@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,13 +42,14 @@ class CaptureApp:
     table: FakeKeyTable = field(default_factory=lambda: FakeKeyTable.with_project(DEMO_TOKEN, 1))
     clock: Callable[[], datetime] = utc_now
     settings: Settings = field(default_factory=Settings)
+    monotonic: Callable[[], float] = time.monotonic  # the clock the request's time budget runs on
 
     def __post_init__(self) -> None:
         keys = KeyStore(self.table, "keys", ttl_seconds=60)
         pipeline = CapturePipeline(self.settings, keys, self.sink, clock=self.clock)
         self.apps: dict[str, APIGatewayRestResolver] = {
-            "capture": create_app(CAPTURE_PATHS, pipeline, self.settings),
-            "batch": create_app(BATCH_PATHS, pipeline, self.settings),
+            "capture": create_app(CAPTURE_PATHS, pipeline, self.settings, clock=self.monotonic),
+            "batch": create_app(BATCH_PATHS, pipeline, self.settings, clock=self.monotonic),
         }
 
     def invoke(self, event: Mapping[str, Any], timeout_s: float = 15.0) -> Answer:

@@ -57,7 +57,8 @@ def decode_payload(
     form: dict[str, str] = {}
     query_data = query.get("data")
     if query_data:
-        raw: bytes = query_data.encode("utf-8")
+        # API Gateway decodes a query's unescaped "+" as a space, as a form parser does.
+        raw: bytes = _repair_form_base64(query_data).encode("utf-8")
     elif body:
         media_type = _media_type(headers.get("content-type", ""))
         if media_type == "multipart/form-data":

@@ -1,0 +1,125 @@
+"""A 200 means every event is persisted: delivery under partial failures, throttling, outages and
+slow calls, injected at the boto level (SPEC §7, §9)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+
+import pytest
+from capture_core.settings import Settings
+from capture_core.sink import FirehoseSink
+from capture_local.rest_event import build_rest_event
+from support.app import DEMO_TOKEN, CaptureApp
+from support.firehose import FaultyFirehose, VirtualClock
+
+
+def app_with(client: FaultyFirehose, clock: VirtualClock, **settings: float) -> CaptureApp:
+    sink = FirehoseSink(client, "events", clock=clock, sleep=clock.sleep)
+    return CaptureApp(sink=sink, monotonic=clock, settings=Settings(**settings))
+
+
+def batch(first: int, count: int) -> str:
+    events = [
+        {"event": "e", "distinct_id": f"u{i}", "uuid": f"00000000-0000-4000-8000-{i:012d}"}
+        for i in range(first, first + count)
+    ]
+    return json.dumps({"api_key": DEMO_TOKEN, "batch": events})
+
+
+def uuids_of(lines: list[bytes]) -> list[str]:
+    return [json.loads(line)["uuid"] for line in lines]
+
+
+def test_partial_failures_are_resent_until_all_are_stored():
+    clock = VirtualClock()
+    client = FaultyFirehose(record_failure_rate=0.3, clock=clock)
+    answer = app_with(client, clock, max_record_bytes=2_000).request("POST", "/batch/", batch(0, 500))
+    assert answer.status == 200
+    assert sorted(uuids_of(client.stored_lines())) == sorted(
+        json.loads(batch(0, 500))["batch"][i]["uuid"] for i in range(500)
+    )
+    assert client.calls > 1
+
+
+@pytest.mark.parametrize(
+    "error", ["ThrottlingException", "ServiceUnavailableException", "InternalFailure", "ReadTimeout"]
+)
+def test_whole_call_errors_are_retried(error: str):
+    clock = VirtualClock()
+    client = FaultyFirehose(call_error_rate=0.5, call_error=error, seed=3, clock=clock)
+    answer = app_with(client, clock).request("POST", "/batch/", batch(0, 10))
+    assert answer.status == 200
+    assert len(client.stored_lines()) == 10
+
+
+def test_total_outage_is_503_with_retry_after_within_the_budget():
+    clock = VirtualClock()
+    client = FaultyFirehose(call_error_rate=1.0, call_error="ServiceUnavailableException", clock=clock)
+    started = clock()
+    answer = app_with(client, clock, sink_time_budget_seconds=4).request("POST", "/batch/", batch(0, 3))
+    assert (answer.status, answer.json()["code"]) == (503, "sink_unavailable")
+    assert int(answer.headers["Retry-After"]) > 0
+    assert clock() - started <= 4
+    assert client.calls > 2
+
+
+def test_slow_calls_exhaust_the_budget():
+    clock = VirtualClock()
+    client = FaultyFirehose(record_failure_rate=1.0, call_seconds=3.0, clock=clock)
+    started = clock()
+    answer = app_with(client, clock, sink_time_budget_seconds=8).request("POST", "/batch/", batch(0, 3))
+    assert answer.status == 503
+    assert clock() - started < 8 + 3  # no new call starts past the budget
+    assert 1 < client.calls <= 3
+
+
+def test_budget_stays_inside_the_lambdas_remaining_time():
+    clock = VirtualClock()
+    client = FaultyFirehose(call_error_rate=1.0, clock=clock)
+    app = app_with(client, clock, sink_time_budget_seconds=60, sink_time_margin_seconds=1)
+    started = clock()
+    event = build_rest_event("POST", "/batch/", None, {}, "", batch(0, 1))
+    answer = app.invoke(event, timeout_s=3.0)
+    assert answer.status == 503
+    assert clock() - started <= 2.0
+
+
+@pytest.mark.parametrize("error", ["ResourceNotFoundException", "AccessDeniedException"])
+def test_non_retryable_errors_are_503_at_once(error: str):
+    clock = VirtualClock()
+    client = FaultyFirehose(call_error_rate=1.0, call_error=error, clock=clock)
+    answer = app_with(client, clock).request("POST", "/batch/", batch(0, 1))
+    assert (answer.status, client.calls) == (503, 1)
+
+
+def test_loss_accounting_over_ten_thousand_events_with_random_faults():
+    """Every event of a 200 is stored; no request with an unsent event got 200; nothing is stored twice."""
+    rng = random.Random(7)
+    clock = VirtualClock()
+    client = FaultyFirehose(seed=11, record_failure_rate=0.3, call_error_rate=0.15, clock=clock)
+    app = app_with(client, clock, max_record_bytes=3_000, sink_time_budget_seconds=0.6)
+    answers: dict[int, tuple[int, list[str]]] = {}
+    first = 0
+    while first < 10_000:
+        count = rng.randint(1, 120)
+        body = batch(first, count)
+        answers[first] = (
+            app.request("POST", "/batch/", body).status,
+            [e["uuid"] for e in json.loads(body)["batch"]],
+        )
+        first += count
+    stored = Counter(uuids_of(client.stored_lines()))
+    statuses = Counter(status for status, _ in answers.values())
+    assert set(statuses) <= {200, 503}
+    # The faults were strong enough to matter, and not so strong that nothing got through.
+    assert statuses[200] > 0
+    assert statuses[503] > 0
+    for status, uuids in answers.values():
+        if status == 200:
+            assert all(stored[u] == 1 for u in uuids)
+        else:
+            assert any(stored[u] == 0 for u in uuids)
+    assert max(stored.values()) == 1
+    assert sum(len(u) for _, u in answers.values()) >= 10_000
