@@ -15,3 +15,10 @@ from capture_local import LocalStack
 def local_stack() -> Iterator[LocalStack]:
     with LocalStack(port=0, moto_port=0, access_log=False) as stack:
         yield stack
+
+
+@pytest.fixture(autouse=True)
+def _resources(request: pytest.FixtureRequest) -> None:
+    # moto's state is process-wide: a `mock_aws` test elsewhere in the session resets it.
+    if "local_stack" in request.fixturenames:
+        request.getfixturevalue("local_stack").provision()

@@ -18,12 +18,6 @@ from capture_local.cli import main
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(autouse=True)
-def _resources(local_stack: LocalStack) -> None:
-    # moto's state is process-wide: a `mock_aws` test elsewhere in the session resets it.
-    local_stack.provision()
-
-
 @dataclass
 class Reply:
     status: int
@@ -199,45 +193,3 @@ def test_the_events_command_prints_the_stored_lines(
     # The functions run in this process: their metric lines are in the captured output too.
     printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [event["event"] for event in printed if event.get("distinct_id") == user] == ["clicked"]
-
-
-# The PostHog Python SDK, unmodified
-
-
-def sdk_client(stack: LocalStack, token: str, **options: Any) -> Any:
-    from posthog import Posthog
-
-    # debug: a failed upload raises instead of only being logged; no retries: fail fast.
-    return Posthog(token, host=stack.api_url, sync_mode=True, debug=True, max_retries=0, **options)
-
-
-@pytest.mark.parametrize("gzip_body", [False, True], ids=["json", "gzip"])
-def test_the_posthog_python_sdk_delivers_its_events(local_stack: LocalStack, gzip_body: bool):
-    user = unique_id()
-    client = sdk_client(local_stack, local_stack.token, gzip=gzip_body)
-    try:
-        client.capture("signed up", distinct_id=user, properties={"plan": "free"})
-        client.set(distinct_id=user, properties={"email": "someone@example.com"})
-        client.flush()
-    finally:
-        client.shutdown()
-
-    stored = {event["event"]: event for event in stored_for(local_stack, user)}
-    assert set(stored) == {"signed up", "$set"}
-    assert stored["signed up"]["properties"]["plan"] == "free"
-    assert stored["signed up"]["lib"] == "posthog-python"
-    assert stored["$set"]["$set"] == {"email": "someone@example.com"}
-
-
-def test_the_posthog_python_sdk_reads_the_error_detail(local_stack: LocalStack):
-    from posthog.request import APIError
-
-    client = sdk_client(local_stack, "phc_unknown")
-    try:
-        with pytest.raises(APIError) as raised:
-            client.capture("x", distinct_id=unique_id())
-    finally:
-        client.shutdown()
-
-    assert raised.value.status == 401
-    assert "not valid" in raised.value.message
