@@ -71,8 +71,8 @@ def test_slow_calls_exhaust_the_budget():
     started = clock()
     answer = app_with(client, clock, sink_time_budget_seconds=8).request("POST", "/batch/", batch(0, 3))
     assert answer.status == 503
-    assert clock() - started < 8 + 3  # no new call starts past the budget
-    assert 1 < client.calls <= 3
+    assert clock() - started <= 8  # a retry starts only if it can end within the budget
+    assert client.calls == 2
 
 
 def test_budget_stays_inside_the_lambdas_remaining_time():
@@ -81,9 +81,9 @@ def test_budget_stays_inside_the_lambdas_remaining_time():
     app = app_with(client, clock, sink_time_budget_seconds=60, sink_time_margin_seconds=1)
     started = clock()
     event = build_rest_event("POST", "/batch/", None, {}, "", batch(0, 1))
-    answer = app.invoke(event, timeout_s=3.0)
+    answer = app.invoke(event, timeout_s=10.0)
     assert answer.status == 503
-    assert clock() - started <= 2.0
+    assert clock() - started <= 10.0 - 1
 
 
 @pytest.mark.parametrize("error", ["ResourceNotFoundException", "AccessDeniedException"])

@@ -90,7 +90,11 @@ class MemorySink:
 
 class FirehoseSink:
     """Delivers records with PutRecordBatch; resends only failed records, with capped exponential
-    backoff and full jitter, until `deadline` (a `clock()` value)."""
+    backoff and full jitter, until `deadline` (a `clock()` value).
+
+    `max_call_seconds` is the longest one call can take (the client's connect + read timeouts): a
+    retry starts only if it can finish by the deadline, so the answer never comes after it.
+    """
 
     def __init__(
         self,
@@ -101,6 +105,7 @@ class FirehoseSink:
         sleep: Callable[[float], None] = time.sleep,
         base_delay: float = 0.05,
         max_delay: float = 2.0,
+        max_call_seconds: float = 3.0,
     ) -> None:
         self._client = client
         self._stream_name = stream_name
@@ -108,6 +113,7 @@ class FirehoseSink:
         self._sleep = sleep
         self._base_delay = base_delay
         self._max_delay = max_delay
+        self._max_call_seconds = max_call_seconds
 
     def deliver(self, records: Sequence[bytes], deadline: float) -> None:
         pending = list(records)
@@ -120,7 +126,7 @@ class FirehoseSink:
             attempt += 1
             metrics.add_metric(name="FirehoseRecordsRetried", unit="Count", value=len(pending))
             delay = random.uniform(0, min(self._max_delay, self._base_delay * 2**attempt))  # noqa: S311
-            if self._clock() + delay >= deadline:
+            if self._clock() + delay + self._max_call_seconds > deadline:
                 logger.warning("Firehose delivery ran out of time", extra={"unsent_records": len(pending)})
                 raise SinkUnavailable("The events could not be stored in time; retry the request.")
             self._sleep(delay)
@@ -128,6 +134,7 @@ class FirehoseSink:
     def _put(self, call: list[bytes]) -> list[bytes]:
         """Send one call; return the records that must be sent again."""
         metrics.add_metric(name="FirehoseCalls", unit="Count", value=1)
+        metrics.add_metric(name="FirehoseRecords", unit="Count", value=len(call))
         try:
             response = self._client.put_record_batch(
                 DeliveryStreamName=self._stream_name, Records=[{"Data": record} for record in call]

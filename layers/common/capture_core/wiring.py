@@ -16,8 +16,11 @@ from capture_core.sink import FirehoseSink
 
 # The sink has its own retry policy within the request's time budget; botocore's retries would
 # spend that budget without it knowing, so they are off. Timeouts keep one slow call from using it all.
+_FIREHOSE_CONNECT_TIMEOUT, _FIREHOSE_READ_TIMEOUT = 1.0, 2.0
 _FIREHOSE_CONFIG = Config(
-    connect_timeout=2, read_timeout=5, retries={"total_max_attempts": 1, "mode": "standard"}
+    connect_timeout=_FIREHOSE_CONNECT_TIMEOUT,
+    read_timeout=_FIREHOSE_READ_TIMEOUT,
+    retries={"total_max_attempts": 1, "mode": "standard"},
 )
 _DYNAMODB_CONFIG = Config(
     connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 2, "mode": "standard"}
@@ -33,5 +36,10 @@ def build_app(paths: Sequence[str], settings: Settings) -> APIGatewayRestResolve
         ttl_seconds=settings.key_cache_ttl_seconds,
         max_size=settings.key_cache_max_size,
     )
-    pipeline = CapturePipeline(settings, keys, FirehoseSink(firehose, settings.events_stream_name))
+    sink = FirehoseSink(
+        firehose,
+        settings.events_stream_name,
+        max_call_seconds=_FIREHOSE_CONNECT_TIMEOUT + _FIREHOSE_READ_TIMEOUT,
+    )
+    pipeline = CapturePipeline(settings, keys, sink)
     return create_app(paths, pipeline, settings)
