@@ -10,7 +10,7 @@ AWS_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY = 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install dev events moto test unit integration golden sam-env lint format typecheck template-check build deploy clean
+.PHONY: help install dev events moto test unit integration bench golden sam-env lint format typecheck template-check build deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ integration: $(BIN)/.installed ## Integration tests only (moto, local stack, SDK
 
 test: lint typecheck template-check ## Every check: lint, types, template, all tests
 	$(BIN)/pytest
+
+bench: $(BIN)/.installed ## Benchmarks: throughput vs the floor, cold start, memory, Firehose packing, cost (writes bench/results.md)
+	$(BIN)/python bench/run.py
 
 golden: $(BIN)/.installed ## Re-record tests/golden/cases from tests/golden/scenarios.py (then review the diff)
 	PYTHONPATH=tests POWERTOOLS_METRICS_NAMESPACE=golden POWERTOOLS_LOG_LEVEL=ERROR $(BIN)/python -m golden.record
