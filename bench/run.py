@@ -86,7 +86,7 @@ class FakeAws:
 
     def _get_item(self, request: Any, **_: Any) -> Any:
         item = {
-            "kind": {"S": "project"},
+            "kind": {"S": "project_key"},
             "project_id": {"N": "1"},
             "revoked": {"BOOL": False},
             "anonymize_ips": {"BOOL": False},

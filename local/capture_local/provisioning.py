@@ -10,7 +10,7 @@ from itertools import takewhile
 from typing import Any
 
 from botocore.exceptions import ClientError
-from capture_core.keys import project_key_item
+from capture_core.keys import project_item, project_key_item
 
 from capture_local.names import ACCOUNT_ID, BUCKET_NAME, STREAM_NAME, TABLE_NAME
 from capture_local.template import Template, TemplateError
@@ -109,4 +109,5 @@ def create_stream(firehose: Any, name: str, properties: Mapping[str, Any], bucke
 
 
 def seed_project_key(dynamodb: Any, *, table_name: str, token: str, project_id: int, name: str) -> None:
+    dynamodb.put_item(TableName=table_name, Item=project_item(project_id, name, token))
     dynamodb.put_item(TableName=table_name, Item=project_key_item(token, project_id, name))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
-from capture_core.keys import project_key_item
+from capture_core.keys import personal_key_item, project_item, project_key_item
 
 
 class FakeKeyTable:
@@ -18,7 +18,20 @@ class FakeKeyTable:
 
     @classmethod
     def with_project(cls, token: str, project_id: int, *, anonymize_ips: bool = False) -> FakeKeyTable:
-        return cls(project_key_item(token, project_id, "test", anonymize_ips=anonymize_ips))
+        table = cls()
+        table.add_project(token, project_id, anonymize_ips=anonymize_ips)
+        return table
+
+    def add_project(self, token: str, project_id: int, *, anonymize_ips: bool = False) -> None:
+        for item in (
+            project_item(project_id, "test", token, anonymize_ips=anonymize_ips),
+            project_key_item(token, project_id, "test", anonymize_ips=anonymize_ips),
+        ):
+            self.items[item["key_id"]["S"]] = item
+
+    def add_personal_key(self, secret: str, project_ids: list[int] | None) -> None:
+        item = personal_key_item(secret, "test", project_ids)
+        self.items[item["key_id"]["S"]] = item
 
     def get_item(self, TableName: str, Key: dict[str, Any], **_: Any) -> dict[str, Any]:
         self.get_item_calls += 1

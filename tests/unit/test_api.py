@@ -172,3 +172,38 @@ def test_unexpected_errors_are_500_without_internals():
     answer = CaptureApp(sink=BrokenSink()).request("POST", "/capture/", json.dumps(EVENT))
     assert (answer.status, answer.json()["code"]) == (500, "internal_error")
     assert "secret" not in answer.body
+
+
+def test_personal_key_with_project_id_stores_the_projects_token():
+    app = CaptureApp()
+    app.table.add_personal_key("phx_admin", [1])
+    body = {"api_key": "phx_admin", "project_id": 1, "batch": [{"event": "e", "distinct_id": "u"}]}
+    assert app.request("POST", "/batch/", json.dumps(body)).status == 200
+    assert (app.stored()[0]["token"], app.stored()[0]["project_id"]) == (DEMO_TOKEN, 1)
+
+
+@pytest.mark.parametrize(
+    ("where", "code"),
+    [("nowhere", "project_id_required"), ("query", "invalid_api_key"), ("event", "invalid_api_key")],
+)
+def test_personal_key_project_id_sources(where: str, code: str):
+    app = CaptureApp()
+    app.table.add_personal_key("phx_admin", [1])
+    event = {
+        "event": "e",
+        "distinct_id": "u",
+        "api_key": "phx_admin",
+        **({"project_id": 2} if where == "event" else {}),
+    }
+    answer = app.request(
+        "POST", "/capture/", json.dumps(event), query="project_id=2" if where == "query" else ""
+    )
+    assert (answer.status, answer.json()["code"]) == (401, code)
+
+
+def test_anonymized_project_stores_no_ip():
+    from support.fakes import FakeKeyTable
+
+    app = CaptureApp(table=FakeKeyTable.with_project(DEMO_TOKEN, 1, anonymize_ips=True))
+    assert app.request("POST", "/capture/", json.dumps(EVENT), source_ip="203.0.113.5").status == 200
+    assert app.stored()[0]["ip"] is None

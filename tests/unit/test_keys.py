@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from capture_core.errors import AuthUnavailable, InvalidApiKey
+from capture_core.errors import AuthUnavailable, InvalidApiKey, ProjectIdRequired
 from capture_core.keys import KeyStore, Project
 from support.fakes import FakeKeyTable
 
@@ -75,3 +75,48 @@ def test_outage_without_a_cached_answer_is_503_never_401(store: KeyStore, table:
     table.failure = code
     with pytest.raises(AuthUnavailable):
         store.project_for("phc_good")
+
+
+# Personal API keys (phx_): stored as a hash, scoped to projects, written as the project's own token.
+
+
+@pytest.fixture
+def personal(table: FakeKeyTable) -> str:
+    table.add_project("phc_other", 4)
+    table.add_personal_key("phx_scoped", [4])
+    table.add_personal_key("phx_everywhere", None)
+    return "phx_scoped"
+
+
+def test_personal_key_writes_to_a_project_it_is_scoped_to_with_the_projects_token(
+    store: KeyStore, personal: str
+):
+    assert store.project_for(personal, 4) == Project(project_id=4, token="phc_other", anonymize_ips=False)
+
+
+def test_personal_key_is_stored_only_as_a_hash(table: FakeKeyTable, personal: str):
+    assert all(personal not in str(item) for item in table.items.values())
+
+
+def test_personal_key_without_project_id_is_project_id_required(store: KeyStore, personal: str):
+    with pytest.raises(ProjectIdRequired):
+        store.project_for(personal, None)
+
+
+def test_personal_key_not_scoped_to_the_project_is_invalid(store: KeyStore, personal: str):
+    with pytest.raises(InvalidApiKey):
+        store.project_for(personal, 3)
+
+
+def test_personal_key_for_all_projects(store: KeyStore, personal: str):
+    assert store.project_for("phx_everywhere", 3).token == "phc_good"
+
+
+def test_unknown_personal_key_is_invalid(store: KeyStore, personal: str):
+    with pytest.raises(InvalidApiKey):
+        store.project_for("phx_unknown", 4)
+
+
+def test_personal_key_for_a_project_that_does_not_exist_is_invalid(store: KeyStore, personal: str):
+    with pytest.raises(InvalidApiKey):
+        store.project_for("phx_everywhere", 99)

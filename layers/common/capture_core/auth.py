@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from capture_core.errors import InconsistentApiKeys, InvalidApiKey, MissingApiKey
+from capture_core.errors import InconsistentApiKeys, InvalidApiKey, InvalidPayload, MissingApiKey
 from capture_core.events import Batch, event_token
 
 MAX_TOKEN_LENGTH = 200
@@ -59,3 +59,28 @@ def _checked(candidate: Any) -> str:
     if not token.isascii() or "\x00" in token:
         raise InvalidApiKey("The API key must be printable ASCII.")
     return token
+
+
+def request_project_id(batch: Batch, query: Mapping[str, str]) -> int | None:
+    """The project a personal API key writes to: envelope, events (all alike), then query."""
+    if batch.project_id is not None:
+        return _project_id(batch.project_id, "project_id")
+    found: int | None = None
+    for index, event in enumerate(batch.events):
+        if event.get("project_id") is None:
+            continue
+        project_id = _project_id(event["project_id"], batch.attr(index, "project_id"))
+        if found is not None and project_id != found:
+            raise InvalidPayload(
+                "The events of this request name different projects.", attr=batch.attr(index, "project_id")
+            )
+        found = project_id
+    if found is None and query.get("project_id"):
+        return _project_id(query["project_id"], "project_id")
+    return found
+
+
+def _project_id(value: Any, attr: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+        raise InvalidPayload('"project_id" must be a positive integer.', attr=attr)
+    return int(value)

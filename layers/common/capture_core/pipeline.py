@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from capture_core.auth import request_token
+from capture_core.auth import request_project_id, request_token
 from capture_core.decoding import decode_payload
 from capture_core.errors import EventTooLarge
 from capture_core.events import Batch, Origin, normalise_events, read_batch
@@ -67,7 +67,7 @@ class CapturePipeline:
         )
         batch = read_batch(decoded.data, request.path, request.query.get("_"))
         token = request_token(batch, decoded.form_token, request.query, request.headers)
-        project = self._keys.project_for(token)
+        project = self._keys.project_for(token, request_project_id(batch, request.query))
         origin = Origin(
             now=now,
             ip=None if project.anonymize_ips else request.client_ip,
