@@ -1,0 +1,1 @@
+"""`capture-keys`: the operator's command line for projects and API keys."""

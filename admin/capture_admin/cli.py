@@ -1,0 +1,184 @@
+"""`capture-keys`: create, list, revoke and rotate API keys, on AWS or on the local stack."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import boto3
+import click
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+from capture_local import names
+
+from capture_admin.store import AdminError, KeyAdmin
+
+
+def _table_from_stack(session: boto3.session.Session, stack: str) -> str:
+    outputs = (
+        session.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
+    )
+    for output in outputs:
+        if output["OutputKey"] == "ApiKeysTableName":
+            return str(output["OutputValue"])
+    raise AdminError(f"stack {stack} has no ApiKeysTableName output: is it this project's stack?")
+
+
+def _connect(
+    *,
+    local: bool,
+    table: str | None,
+    stack: str | None,
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+) -> KeyAdmin:
+    if local:
+        port = os.environ.get("MOTO_PORT", str(names.DEFAULT_MOTO_PORT))
+        endpoint_url = endpoint_url or f"http://127.0.0.1:{port}"
+        session = boto3.session.Session(
+            aws_access_key_id=names.FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=names.FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            region_name=region or names.DEFAULT_REGION,
+        )
+        table = table or names.TABLE_NAME
+    else:
+        session = boto3.session.Session(profile_name=profile, region_name=region)
+        if table is None and stack is None:
+            raise click.UsageError("say where the keys are: --local, --table NAME or --stack NAME")
+        table = table or _table_from_stack(session, stack or "")
+    return KeyAdmin(session.client("dynamodb", endpoint_url=endpoint_url), table)
+
+
+@click.group()
+@click.option("--local", is_flag=True, help="The local stack of `make dev` (moto on 127.0.0.1:$MOTO_PORT).")
+@click.option("--table", help="The key table's name.")
+@click.option("--stack", help="A deployed stack's name: its ApiKeysTableName output is the table.")
+@click.option("--profile", help="AWS profile (else the usual AWS credential chain).")
+@click.option("--region", help="AWS region (else the profile's or AWS_REGION).")
+@click.option("--endpoint-url", help="Another DynamoDB endpoint, e.g. a moto server.")
+@click.pass_context
+def cli(ctx: click.Context, /, **options: Any) -> None:
+    """Manage the capture API's projects and API keys."""
+    ctx.obj = options
+
+
+def _admin(ctx: click.Context) -> KeyAdmin:
+    return _connect(**ctx.find_root().obj)
+
+
+def _show_secret(kind: str, secret: str) -> None:
+    click.echo(secret)
+    click.echo(f"This is the only time the {kind} is shown: store it now.", err=True)
+
+
+@cli.command("create-project")
+@click.argument("project_id", type=click.IntRange(min=1))
+@click.option("--name", required=True, help="A name for people.")
+@click.option("--anonymize-ips", is_flag=True, help="Store this project's events with ip null.")
+@click.pass_context
+def create_project(ctx: click.Context, project_id: int, name: str, anonymize_ips: bool) -> None:
+    """Create a project and its first project API key (phc_…), printed once."""
+    _show_secret("project API key", _admin(ctx).create_project(project_id, name, anonymize_ips=anonymize_ips))
+
+
+@cli.command("create-key")
+@click.argument("project_id", type=click.IntRange(min=1))
+@click.pass_context
+def create_key(ctx: click.Context, project_id: int) -> None:
+    """Create another project API key for an existing project, printed once."""
+    _show_secret("project API key", _admin(ctx).create_project_key(project_id))
+
+
+@cli.command("create-personal-key")
+@click.option("--name", required=True, help="Whose key, or what for.")
+@click.option(
+    "--project-id",
+    "project_ids",
+    type=click.IntRange(min=1),
+    multiple=True,
+    help="A project it may write to.",
+)
+@click.option("--all-projects", is_flag=True, help="It may write to every project.")
+@click.pass_context
+def create_personal_key(
+    ctx: click.Context, name: str, project_ids: Sequence[int], all_projects: bool
+) -> None:
+    """Create a personal API key (phx_…), printed once; only its SHA-256 is stored."""
+    if bool(project_ids) == all_projects:
+        raise click.UsageError("give either --project-id (one or more) or --all-projects")
+    _show_secret(
+        "personal API key", _admin(ctx).create_personal_key(name, None if all_projects else list(project_ids))
+    )
+
+
+@cli.command("list")
+@click.option("--project-id", type=int, help="Only the keys that can write to this project.")
+@click.pass_context
+def list_keys(ctx: click.Context, project_id: int | None) -> None:
+    """List keys by fingerprint (keys themselves are never shown)."""
+    keys = _admin(ctx).list_keys(project_id)
+    row = "{:<17} {:<13} {:<10} {:<8} {:<26} {}"
+    click.echo(row.format("FINGERPRINT", "KIND", "PROJECTS", "STATUS", "CREATED", "NAME"))
+    for key in keys:
+        status = "revoked" if key.revoked else "active"
+        click.echo(row.format(key.fingerprint, key.kind, key.projects, status, key.created_at, key.name))
+
+
+@cli.command()
+@click.argument("key")
+@click.pass_context
+def revoke(ctx: click.Context, key: str) -> None:
+    """Revoke a key, given by fingerprint (see `list`) or by the key itself."""
+    info = _admin(ctx).revoke(key)
+    click.echo(
+        f"revoked {info.kind} {info.fingerprint}: it stops working within the functions' key cache TTL"
+    )
+
+
+@cli.command()
+@click.argument("key")
+@click.pass_context
+def rotate(ctx: click.Context, key: str) -> None:
+    """Replace a key with a new one (same project or scope) and revoke the old; prints the new key."""
+    _show_secret("new key", _admin(ctx).rotate(key))
+
+
+@cli.command("anonymize-ips")
+@click.argument("project_id", type=click.IntRange(min=1))
+@click.argument("state", type=click.Choice(["on", "off"]))
+@click.pass_context
+def anonymize_ips(ctx: click.Context, project_id: int, state: str) -> None:
+    """Store a project's events with ip null (on), or with the caller's address (off)."""
+    changed = _admin(ctx).set_anonymize_ips(project_id, state == "on")
+    click.echo(f"project {project_id}: anonymize_ips {state} ({changed} keys updated)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="capture-keys", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 1
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except (AdminError, ProfileNotFound) as error:
+        click.echo(f"error: {error}", err=True)
+        return 1
+    except NoCredentialsError:
+        click.echo("error: no AWS credentials: use --profile, or AWS_PROFILE / AWS_ACCESS_KEY_ID", err=True)
+        return 1
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        click.echo(f"error: AWS said {details.get('Code')}: {details.get('Message')}", err=True)
+        return 1
+    except BotoCoreError as error:
+        click.echo(f"error: {error}", err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
