@@ -10,7 +10,7 @@ AWS_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY = 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install dev events moto test unit integration bench golden sam-env lint format typecheck template-check build deploy clean
+.PHONY: help install dev events moto test unit integration openapi bench golden sam-env lint format typecheck template-check build deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -61,11 +61,27 @@ template-check: $(BIN)/.installed $(SAM_VENV)/bin/.installed ## cfn-lint and sam
 unit: $(BIN)/.installed ## Unit tests only (no network)
 	$(BIN)/pytest tests/unit
 
-integration: $(BIN)/.installed ## Integration tests only (moto, local stack, SDKs)
+integration: $(BIN)/.installed sdk-deps chromium ## Integration tests only (moto, local stack, SDKs)
 	$(BIN)/pytest tests/integration
 
-test: lint typecheck template-check ## Every check: lint, types, template, all tests
+test: lint typecheck template-check sdk-deps chromium ## Every check: lint, types, template, all tests
 	$(BIN)/pytest
+
+# The JavaScript SDKs the integration tests drive, reinstalled whenever their lock file changes.
+.PHONY: sdk-deps chromium
+tests/sdk/js/node_modules/.installed: tests/sdk/js/package-lock.json
+	npm ci --prefix tests/sdk/js --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+sdk-deps: tests/sdk/js/node_modules/.installed ## Install posthog-node, posthog-js and playwright-core (npm ci in tests/sdk/js)
+
+chromium: ## Install Debian's chromium for the posthog-js tests, when /usr/bin/chromium is missing
+	@if [ -x /usr/bin/chromium ]; then exit 0; \
+	elif [ "$$(id -u)" -eq 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else echo "make chromium: /usr/bin/chromium is missing; as root run: apt-get update && apt-get install -y chromium" >&2; exit 1; fi
+
+openapi: $(BIN)/.installed ## Regenerate openapi.json and schemas/stored-event.schema.json from the code
+	$(BIN)/python -m capture_local openapi
 
 bench: $(BIN)/.installed ## Benchmarks: throughput vs the floor, cold start, memory, Firehose packing, cost (writes bench/results.md)
 	$(BIN)/python bench/run.py

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from capture_local import LocalStack
+from support.wire_tap import WireTap
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +23,11 @@ def _resources(request: pytest.FixtureRequest) -> None:
     # moto's state is process-wide: a `mock_aws` test elsewhere in the session resets it.
     if "local_stack" in request.fixturenames:
         request.getfixturevalue("local_stack").provision()
+
+
+@pytest.fixture
+def wire_tap(local_stack: LocalStack) -> Iterator[WireTap]:
+    """A recording proxy in front of the local API: point an SDK at `wire_tap.url` and read back
+    each request and answer as it crossed the wire."""
+    with WireTap(local_stack.api_url) as tap:
+        yield tap
