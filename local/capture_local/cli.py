@@ -13,7 +13,7 @@ from types import FrameType
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from capture_local import aws
+from capture_local import aws, openapi_files
 from capture_local.names import (
     BUCKET_NAME,
     DEFAULT_MOTO_PORT,
@@ -131,6 +131,10 @@ def sam_env(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def openapi(arguments: argparse.Namespace) -> int:
+    return openapi_files.main()
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="capture-local", description=__doc__)
     root.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE, help="the SAM template to emulate")
@@ -141,6 +145,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("moto", help="run moto with the resources only, for sam local").set_defaults(run=moto)
     commands.add_parser("events", help="print the stored events, one JSON per line").set_defaults(run=events)
     commands.add_parser("sam-env", help="print local/sam-env.json").set_defaults(run=sam_env)
+    commands.add_parser("openapi", help="write openapi.json and schemas/").set_defaults(run=openapi)
     return root
 
 

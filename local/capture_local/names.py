@@ -35,3 +35,6 @@ DEFAULT_TEMPLATE = REPOSITORY_ROOT / "template.yaml"
 
 # The functions' setting that points every AWS client at another endpoint (empty in AWS).
 ENDPOINT_VARIABLE = "CAPTURE_AWS_ENDPOINT_URL"
+
+# Template parameters the local stack sets differently from their defaults.
+LOCAL_PARAMETERS = {"ServeOpenApi": "true"}

@@ -24,6 +24,7 @@ from capture_local.names import (
     DEMO_PROJECT_ID,
     DEMO_TOKEN,
     ENDPOINT_VARIABLE,
+    LOCAL_PARAMETERS,
     STAGE,
 )
 from capture_local.provisioning import (
@@ -51,6 +52,7 @@ def _binary_media_types(template: Template) -> tuple[str, ...]:
 def _refs(template: Template, local: LocalResources, region: str) -> dict[str, str]:
     return {
         **template.parameter_defaults(),
+        **LOCAL_PARAMETERS,
         **local.refs(),
         "AWS::Region": region,
         "AWS::AccountId": ACCOUNT_ID,

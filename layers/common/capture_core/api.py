@@ -10,11 +10,10 @@ from collections.abc import Callable, Sequence
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
-from capture_core import responses
+from capture_core import openapi, responses
 from capture_core.errors import CaptureError, InvalidPayload, MethodNotAllowed, NotFound, RequestTooLarge
 from capture_core.observability import logger, metrics
 from capture_core.pipeline import CapturePipeline, HttpRequest
-from capture_core.routes import PAYLOAD_METHODS
 from capture_core.settings import Settings
 
 
@@ -35,13 +34,53 @@ def create_app(
         pipeline.capture(request, deadline=clock() + budget)
         return responses.success(request.headers, beacon=request.query.get("beacon") == "1")
 
+    # The parameters document the routes (OpenAPI); the pipeline reads the request itself, since
+    # it accepts more encodings than a schema can describe.
+    def capture_post(
+        body: openapi.PostBody = None,
+        *,
+        ip: openapi.Ip = None,
+        compression: openapi.Compression = None,
+        data: openapi.Data = None,
+        beacon: openapi.Beacon = None,
+        sent_at: openapi.SentAt = None,
+    ) -> Response[str]:
+        return capture()
+
+    def capture_get(
+        data: openapi.Data = None,
+        *,
+        ip: openapi.Ip = None,
+        compression: openapi.Compression = None,
+        beacon: openapi.Beacon = None,
+        sent_at: openapi.SentAt = None,
+    ) -> Response[str]:
+        return capture()
+
     def preflight() -> Response[str]:
         # Answered without touching the payload: a preflight carries none.
         return responses.preflight(_headers(app))
 
     for path in paths:
-        app.route(path, method=list(PAYLOAD_METHODS))(capture)
-        app.route(path, method="OPTIONS")(preflight)
+        name = path.strip("/").replace("/", "_")
+        for method, route, summary, answers in (
+            ("POST", capture_post, f"Capture events ({path}/)", openapi.RESPONSES),
+            (
+                "GET",
+                capture_get,
+                f"Capture events from the data query parameter ({path}/)",
+                openapi.RESPONSES,
+            ),
+            ("OPTIONS", preflight, "CORS preflight", openapi.PREFLIGHT_RESPONSES),
+        ):
+            app.route(
+                path,
+                method=method,
+                summary=summary,
+                operation_id=f"{method.lower()}_{name}",
+                responses=answers,
+                tags=[name],
+            )(route)
 
     @app.exception_handler(CaptureError)  # type: ignore[untyped-decorator]
     def client_error(failure: CaptureError) -> Response[str]:

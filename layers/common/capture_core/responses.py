@@ -27,7 +27,9 @@ def success(request_headers: Mapping[str, str], *, beacon: bool = False) -> Resp
     # Exactly 200: posthog-python and posthog-js treat 201 and 204 as failures and resend.
     # Beacons are the exception: navigator.sendBeacon never reads the answer.
     if beacon:
-        return Response(status_code=204, body="", headers=cors_headers(request_headers))
+        return Response(
+            status_code=204, content_type="text/plain", body="", headers=cors_headers(request_headers)
+        )
     return Response(
         status_code=200, content_type=JSON, body=_SUCCESS_BODY, headers=cors_headers(request_headers)
     )
@@ -40,7 +42,8 @@ def preflight(request_headers: Mapping[str, str]) -> Response[str]:
     if requested:
         headers["Access-Control-Allow-Headers"] = requested
     headers["Access-Control-Max-Age"] = "86400"
-    return Response(status_code=200, body="", headers=headers)
+    # An explicit type for the empty body: API Gateway would label it application/json.
+    return Response(status_code=200, content_type="text/plain", body="", headers=headers)
 
 
 def error(failure: CaptureError, request_headers: Mapping[str, str]) -> Response[str]:

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
         1.5, ge=0, description="Time kept back from the Lambda's remaining time to answer 503 in time."
     )
 
+    serve_openapi: bool = Field(
+        False, description="Serve the OpenAPI document at /openapi.json and Swagger UI at /docs."
+    )
+
     @property
     def endpoint_url(self) -> str | None:
         return self.capture_aws_endpoint_url or None

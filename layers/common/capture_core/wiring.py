@@ -10,6 +10,7 @@ from botocore.config import Config
 
 from capture_core.api import create_app
 from capture_core.keys import KeyStore
+from capture_core.openapi import add_docs_routes
 from capture_core.pipeline import CapturePipeline
 from capture_core.settings import Settings
 from capture_core.sink import FirehoseSink
@@ -27,7 +28,11 @@ _DYNAMODB_CONFIG = Config(
 )
 
 
-def build_app(paths: Sequence[str], settings: Settings) -> APIGatewayRestResolver:
+def build_app(
+    paths: Sequence[str], settings: Settings, *, documents: Sequence[str] = ()
+) -> APIGatewayRestResolver:
+    """The function's resolver for `paths`; with `documents` (the other function's paths) and
+    `serve_openapi` on, it also serves the whole API's OpenAPI document and Swagger UI."""
     firehose = boto3.client("firehose", endpoint_url=settings.endpoint_url, config=_FIREHOSE_CONFIG)
     dynamodb = boto3.client("dynamodb", endpoint_url=settings.endpoint_url, config=_DYNAMODB_CONFIG)
     keys = KeyStore(
@@ -42,4 +47,7 @@ def build_app(paths: Sequence[str], settings: Settings) -> APIGatewayRestResolve
         max_call_seconds=_FIREHOSE_CONNECT_TIMEOUT + _FIREHOSE_READ_TIMEOUT,
     )
     pipeline = CapturePipeline(settings, keys, sink)
-    return create_app(paths, pipeline, settings)
+    app = create_app(paths, pipeline, settings)
+    if documents and settings.serve_openapi:
+        add_docs_routes(app, [app, create_app(documents, pipeline, settings)])
+    return app

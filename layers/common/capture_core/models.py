@@ -1,0 +1,160 @@
+"""The API's public models, for its OpenAPI document (names follow "PostHog Capture API 1.0.0").
+
+Requests are decoded and validated by `decoding`/`events` (they accept more shapes and encodings
+than a JSON Schema can say); these models describe the JSON those requests carry and the answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+JsonObject = dict[str, Any]
+
+
+class SetPersonProperties(BaseModel):
+    """Person properties to set (overwriting), sent as `$set`."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{"email": "ada@example.com"}]})
+
+
+class SetOncePersonProperties(BaseModel):
+    """Person properties to set only if not set yet, sent as `$set_once`."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{"first_seen": "2026-01-01"}]})
+
+
+class Event(BaseModel):
+    """One event. Any other top-level key is kept in the stored event."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    event: str = Field(min_length=1, description="The event's name.", examples=["$pageview"])
+    distinct_id: str | int | float | bool | list[Any] | JsonObject | None = Field(
+        None,
+        description="Who did it. Else `$distinct_id`, else `properties.distinct_id`. Numbers, booleans, "
+        "arrays and objects are stored as their JSON text; cut to 200 characters.",
+        examples=["user-42"],
+    )
+    dollar_distinct_id: str | None = Field(
+        None, alias="$distinct_id", description="Older spelling of distinct_id."
+    )
+    uuid: str | None = Field(
+        None,
+        description="The event's UUID: kept when valid; a server UUIDv7 when missing or empty.",
+    )
+    properties: JsonObject | None = Field(None, description="Event properties; missing or null means {}.")
+    timestamp: str | int | float | None = Field(
+        None,
+        description="When it happened: ISO 8601 / RFC 3339 (with or without zone) or epoch milliseconds.",
+        examples=["2026-01-15T09:59:58.500Z"],
+    )
+    offset: int | None = Field(
+        None, description="Milliseconds before the request was sent; wins over timestamp."
+    )
+    set: SetPersonProperties | None = Field(None, alias="$set")
+    set_once: SetOncePersonProperties | None = Field(None, alias="$set_once")
+    api_key: str | None = Field(
+        None, description="The project API key (also `token`, `$token`, properties.token)."
+    )
+    token: str | None = None
+    dollar_token: str | None = Field(None, alias="$token")
+    project_id: int | str | None = Field(None, description="The project a personal API key (phx_) writes to.")
+
+
+class EventCaptureRequest(Event):
+    """A single event with its project API key, as `/capture/` and `/i/v0/e/` take it."""
+
+    api_key: str | None = Field(None, description="The project API key.", examples=["phc_local_demo_token"])
+
+
+class EventsCaptureRequest(BaseModel):
+    """A batch envelope, as server SDKs send it to `/batch/` and browsers to `/e/`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    api_key: str | None = Field(
+        None, description="The project API key (or `token`); wins over the events' keys."
+    )
+    token: str | None = None
+    batch: list[Event] = Field(description="The events, at least one.", min_length=1)
+    sent_at: str | None = Field(
+        None, description="When the client sent the batch (ISO 8601), to correct clock skew."
+    )
+    historical_migration: bool | None = Field(None, description="True for imports of past events.")
+    project_id: int | str | None = Field(None, description="The project a personal API key (phx_) writes to.")
+
+
+CaptureRequestBody = EventCaptureRequest | list[Event] | EventsCaptureRequest
+
+
+class EventsCaptureResponse(BaseModel):
+    """Every event of the request is stored (acknowledged by Firehose)."""
+
+    status: Literal[1] = 1
+
+
+class ErrorBody(BaseModel):
+    """The contract's error format."""
+
+    type: str = Field(description="The error class.")
+    code: str = Field(description="What went wrong, for programs.")
+    detail: str = Field(description="What went wrong and how to fix it, for people.")
+    attr: str | None = Field(description="Where, e.g. `batch[3].distinct_id`; null when not about one field.")
+
+
+class EventsCaptureClientErrorResponse(ErrorBody):
+    """400 (`invalid_payload`, `no_data`), 404 (`not_found`), 405 (`method_not_allowed`), 413
+    (`request_too_large`, `event_too_large`)."""
+
+    type: Literal["validation_error"] = "validation_error"
+    code: Literal[
+        "invalid_payload",
+        "no_data",
+        "not_found",
+        "method_not_allowed",
+        "request_too_large",
+        "event_too_large",
+    ]
+
+
+class EventsCaptureUnauthenticatedResponse(ErrorBody):
+    """401: no usable API key."""
+
+    type: Literal["authentication_error"] = "authentication_error"
+    code: Literal["missing_api_key", "invalid_api_key", "inconsistent_api_keys", "project_id_required"]
+
+
+class EventsCaptureServerErrorResponse(ErrorBody):
+    """503: not stored now; retry after `Retry-After` seconds. 500: an internal error (logged)."""
+
+    type: Literal["server_error"] = "server_error"
+    code: Literal["sink_unavailable", "auth_unavailable", "internal_error"]
+
+
+class StoredEvent(BaseModel):
+    """One event as stored in S3: a line of gzip'd NDJSON under events/year=/month=/day=/hour=/."""
+
+    model_config = ConfigDict(extra="allow", title="StoredEvent")
+
+    uuid: str = Field(description="The client's UUID, or the server's UUIDv7.")
+    event: str
+    distinct_id: str = Field(max_length=200)
+    properties: JsonObject
+    set: JsonObject | None = Field(alias="$set", description="`$set`, top level or from properties.")
+    set_once: JsonObject | None = Field(
+        alias="$set_once", description="`$set_once`, top level or from properties."
+    )
+    timestamp: str = Field(description="UTC, ISO 8601 with milliseconds, corrected for client clock skew.")
+    client_timestamp: str | None = Field(description="The timestamp the client sent, in UTC.")
+    sent_at: str | None = Field(
+        description="When the client sent the request (envelope sent_at or query `_`)."
+    )
+    now: str = Field(description="When the server received the request.")
+    project_id: int
+    token: str = Field(description="The project's API key (never a personal key).")
+    ip: str | None = Field(description="The caller's address; null when the project anonymises IPs.")
+    historical_migration: bool
+    lib: str | None = Field(description="properties.$lib")
+    lib_version: str | None = Field(description="properties.$lib_version")

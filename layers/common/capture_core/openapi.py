@@ -1,0 +1,195 @@
+"""The OpenAPI document: the routes' parameters and answers, and one document merged from both
+functions' resolvers by Powertools. `make openapi` writes it to openapi.json."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi import swagger_ui as swagger_ui_package
+from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
+
+from capture_core.models import (
+    CaptureRequestBody,
+    EventsCaptureClientErrorResponse,
+    EventsCaptureResponse,
+    EventsCaptureServerErrorResponse,
+    EventsCaptureUnauthenticatedResponse,
+    StoredEvent,
+)
+
+TITLE = "PostHog Capture API"
+VERSION = "1.0.0"
+DESCRIPTION = """\
+Capture PostHog events: a single event, a JSON array of events, or a batch envelope, from any \
+official PostHog SDK. A 200 means every event of the request is stored (acknowledged by Firehose).
+
+**The project API key** is taken from, first found: the envelope's `api_key` or `token`; the \
+events' `api_key`, `token`, `$token` or `properties.token` (all alike, else 401 \
+`inconsistent_api_keys`); the form fields `api_key`/`token`; the query parameters \
+`api_key`/`token`; `Authorization: Bearer <key>`. Personal API keys (`phx_…`) also need a \
+`project_id` (envelope, event, or query).
+
+**Encodings.** The body may be JSON, gzip (hinted by `compression=gzip-js`, `Content-Encoding: \
+gzip`, or recognised by its magic bytes, whatever the Content-Type), base64, lz-string \
+(`compression=lz64`), a form with a `data` field (`application/x-www-form-urlencoded` or \
+`multipart/form-data`), or the `data` query parameter (GET).
+
+**Limits.** Request body after base64: 20 MiB; payload after decompression: 20 MiB (413 \
+`request_too_large`); one stored event: 1,000 KiB (413 `event_too_large`). API Gateway caps \
+requests at 10 MB and Lambda at 6 MB (about 4.5 MB of binary body once base64-encoded).
+
+**Answers** carry CORS headers: `Access-Control-Allow-Origin` is the request's Origin (or `*`), \
+with `Access-Control-Allow-Credentials: true` and `Vary: Origin`.
+"""
+
+FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+TEXT_MEDIA_TYPE = "text/plain"
+
+PostBody = Annotated[
+    CaptureRequestBody | None,
+    Body(
+        description="A single event, a JSON array of events, or a batch envelope; JSON, or gzip, base64 or "
+        "lz-string encoded. As `text/plain`: the same bytes (posthog-js sends gzip this way). As a form: "
+        "a `data` field holding the encoded payload, with optional `compression`, `api_key`, `token`.",
+    ),
+]
+Ip = Annotated[str | None, Query(description="Ignored; posthog-js sends `ip=1`.")]
+Compression = Annotated[
+    str | None,
+    Query(
+        description="How the payload is encoded: `gzip`/`gzip-js`, `lz64`/`lz-string`, `base64`/`b64`; "
+        "other values are ignored."
+    ),
+]
+Data = Annotated[
+    str | None,
+    Query(description="The payload, instead of a body (required for GET): JSON, base64 or lz-string."),
+]
+Beacon = Annotated[str | None, Query(description="`1`: answer 204 with no body (navigator.sendBeacon).")]
+SentAt = Annotated[
+    str | None, Query(alias="_", description="When the client sent the request, in epoch milliseconds.")
+]
+
+RESPONSES: dict[int, Any] = {
+    200: {
+        "description": "Every event of the request is stored.",
+        "content": {"application/json": {"model": EventsCaptureResponse}},
+    },
+    204: {"description": "Stored, for `beacon=1`: no body."},
+    400: {
+        "description": "The payload cannot be read (`invalid_payload`, `attr` naming the field) or holds "
+        "no events (`no_data`).",
+        "content": {"application/json": {"model": EventsCaptureClientErrorResponse}},
+    },
+    401: {
+        "description": "No API key, an unknown or revoked one, different keys in one request, or a personal "
+        "key without `project_id`.",
+        "content": {"application/json": {"model": EventsCaptureUnauthenticatedResponse}},
+    },
+    413: {
+        "description": "The request or the decompressed payload is over 20 MiB (`request_too_large`), or one "
+        "event is over 1,000 KiB once stored (`event_too_large`).",
+        "content": {"application/json": {"model": EventsCaptureClientErrorResponse}},
+    },
+    503: {
+        "description": "Not stored now (`sink_unavailable`, `auth_unavailable`): retry after "
+        "`Retry-After` seconds. Events of the request may have been stored already; they keep their uuid.",
+        "content": {"application/json": {"model": EventsCaptureServerErrorResponse}},
+    },
+}
+PREFLIGHT_RESPONSES: dict[int, Any] = {
+    200: {
+        "description": "CORS preflight: allows GET, POST, OPTIONS; mirrors Access-Control-Request-Headers.",
+        "content": {"text/plain": {"schema": {"type": "string", "maxLength": 0}}},
+    }
+}
+
+
+def merged_document(apps: Sequence[APIGatewayRestResolver]) -> dict[str, Any]:
+    """One document for the resolvers of both functions."""
+    merge = OpenAPIMerge(title=TITLE, version=VERSION, description=DESCRIPTION, on_conflict="error")
+    for app in apps:
+        merge.add_schema(
+            app.get_openapi_schema(title=TITLE, version=VERSION).model_dump(by_alias=True, exclude_none=True)
+        )
+    document: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
+    document["servers"] = [
+        {"url": "/", "description": "Paths also take a trailing slash (/batch/), as SDKs send."}
+    ]
+    for operations in document["paths"].values():
+        body = operations.get("post", {}).get("requestBody", {}).get("content", {})
+        if "application/json" in body:
+            # The same payload arrives under other media types too; the decoder reads them all.
+            body[TEXT_MEDIA_TYPE] = {
+                "schema": {"type": "string", "description": "The encoded payload's bytes."}
+            }
+            for media_type in FORM_MEDIA_TYPES:
+                body[media_type] = {"schema": _FORM_SCHEMA}
+    used = json.dumps(document["paths"])
+    schemas = document["components"]["schemas"]
+    # Powertools adds its request-validation models; this API never answers with them.
+    for name in [name for name in schemas if f"#/components/schemas/{name}" not in used]:
+        if not any(f"#/components/schemas/{name}" in json.dumps(other) for other in schemas.values()):
+            del schemas[name]
+    return document
+
+
+def add_docs_routes(app: APIGatewayRestResolver, apps: Sequence[APIGatewayRestResolver]) -> None:
+    """Serve the merged document at /openapi.json and Swagger UI at /docs."""
+    cache: dict[str, str] = {}
+
+    def document_json() -> str:
+        if "json" not in cache:
+            cache["json"] = json.dumps(merged_document(apps)).replace("</", "<\\/")
+        return cache["json"]
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi_json() -> Response[str]:
+        return Response(
+            200, "application/json", document_json(), headers={"Access-Control-Allow-Origin": "*"}
+        )
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> Response[str]:
+        assets = Path(swagger_ui_package.__file__).parent
+        html = generate_swagger_html(
+            document_json(),
+            (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
+            (assets / "swagger-ui.min.css").read_text(encoding="utf-8"),
+            swagger_base_url="",
+            oauth2_config=None,
+        )
+        return Response(200, "text/html", html)
+
+
+_FORM_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "data": {"type": "string", "description": "The payload: JSON, base64 or lz-string encoded."},
+        "compression": {"type": "string", "description": "As the `compression` query parameter."},
+        "api_key": {"type": "string"},
+        "token": {"type": "string"},
+    },
+    "required": ["data"],
+}
+
+
+def stored_event_schema() -> dict[str, Any]:
+    """The JSON Schema of a stored event (one NDJSON line in S3), for downstream consumers."""
+    return StoredEvent.model_json_schema(by_alias=True)
+
+
+def published_files(apps: Sequence[APIGatewayRestResolver], root: Path) -> dict[Path, str]:
+    """The files published for consumers, by path under `root`: openapi.json and the stored
+    event's JSON Schema."""
+    files = {
+        root / "openapi.json": merged_document(apps),
+        root / "schemas" / "stored-event.schema.json": stored_event_schema(),
+    }
+    return {path: json.dumps(content, indent=2, ensure_ascii=False) + "\n" for path, content in files.items()}

@@ -1,0 +1,103 @@
+"""The OpenAPI document: generated from the code, valid, committed, and faithful to the seed's names."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from capture_core.routes import BATCH_PATHS, CAPTURE_PATHS
+from capture_local.openapi_files import generated
+from openapi_spec_validator import validate
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED_SCHEMAS = {
+    "Event",
+    "EventCaptureRequest",
+    "EventsCaptureRequest",
+    "EventsCaptureResponse",
+    "EventsCaptureClientErrorResponse",
+    "EventsCaptureUnauthenticatedResponse",
+    "SetPersonProperties",
+    "SetOncePersonProperties",
+}
+
+
+@cache
+def files() -> dict[Path, str]:
+    return generated()
+
+
+def document() -> dict[str, Any]:
+    return json.loads(files()[ROOT / "openapi.json"])
+
+
+@pytest.mark.parametrize("name", ["openapi.json", "schemas/stored-event.schema.json"])
+def test_committed_file_is_what_the_code_generates(name: str):
+    # `make openapi` writes them; this fails when the code changed and they were not regenerated.
+    assert (ROOT / name).read_text(encoding="utf-8") == files()[ROOT / name]
+
+
+def test_document_is_valid_openapi_31():
+    validate(document())
+    assert document()["openapi"].startswith("3.1")
+    assert (document()["info"]["title"], document()["info"]["version"]) == ("PostHog Capture API", "1.0.0")
+
+
+def test_schema_names_follow_the_seed_and_nothing_is_undefined():
+    schemas = document()["components"]["schemas"]
+    assert set(schemas) >= SEED_SCHEMAS
+    assert "undefined" not in json.dumps(document())
+
+
+def test_both_functions_routes_are_in_one_document():
+    assert set(document()["paths"]) == set(CAPTURE_PATHS) | set(BATCH_PATHS)
+    for operations in document()["paths"].values():
+        assert set(operations) == {"get", "post", "options"}
+
+
+def test_post_takes_every_media_type_and_the_query_parameters():
+    for operations in document()["paths"].values():
+        post = operations["post"]
+        assert set(post["requestBody"]["content"]) == {
+            "application/json",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        }
+        assert {p["name"] for p in post["parameters"]} == {"ip", "compression", "data", "beacon", "_"}
+
+
+def test_every_answer_the_api_gives_is_documented_with_its_model():
+    responses = document()["paths"]["/batch"]["post"]["responses"]
+    assert set(responses) == {"200", "204", "400", "401", "413", "503"}
+    assert responses["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/EventsCaptureResponse"
+    )
+    assert responses["401"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/EventsCaptureUnauthenticatedResponse"
+    )
+
+
+def test_stored_event_schema_names_every_field_of_the_stored_event():
+    schema = json.loads(files()[ROOT / "schemas" / "stored-event.schema.json"])
+    assert set(schema["required"]) >= {
+        "uuid", "event", "distinct_id", "properties", "$set", "$set_once", "timestamp", "client_timestamp",
+        "sent_at", "now", "project_id", "token", "ip", "historical_migration", "lib", "lib_version",
+    }  # fmt: skip
+
+
+def test_stored_events_of_the_golden_corpus_match_the_published_schema():
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(json.loads(files()[ROOT / "schemas" / "stored-event.schema.json"]))
+    events = [
+        e
+        for case in (ROOT / "tests/golden/cases").glob("*.json")
+        for e in json.loads(case.read_text())["events"]
+    ]
+    assert len(events) > 50
+    for event in events:
+        validator.validate(event)
