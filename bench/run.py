@@ -41,9 +41,9 @@ for folder in ("functions/capture", "functions/batch", "bench"):
 
 import boto3  # noqa: E402
 import orjson  # noqa: E402
-from capture_core.events import Origin, normalise_events, read_batch  # noqa: E402
-from capture_core.pipeline import serialise  # noqa: E402
-from capture_core.sink import billed_bytes, pack_records  # noqa: E402
+from capture_core.events import Origin, read_batch  # noqa: E402
+from capture_core.pipeline import build_records  # noqa: E402
+from capture_core.sink import billed_bytes  # noqa: E402
 from capture_local.lambda_context import lambda_context  # noqa: E402
 from capture_local.rest_event import build_rest_event  # noqa: E402
 from payloads import TOKEN, browser_batch, gzip_bytes, json_bytes  # noqa: E402
@@ -72,13 +72,18 @@ class FakeAws:
     def __init__(self) -> None:
         self.firehose_calls = 0
         self.firehose_records = 0
+        self._pending_records = 0
 
     def install(self, session: Any) -> None:
+        session.events.register("before-parameter-build.firehose.PutRecordBatch", self._count_records)
         session.events.register("before-send.firehose.PutRecordBatch", self._put_record_batch)
         session.events.register("before-send.dynamodb.GetItem", self._get_item)
 
+    def _count_records(self, params: dict[str, Any], **_: Any) -> None:
+        self._pending_records = len(params["Records"])
+
     def _put_record_batch(self, request: Any, **_: Any) -> Any:
-        count = request.body.count(b'"Data"')
+        count = self._pending_records
         self.firehose_calls += 1
         self.firehose_records += count
         answer = {"FailedPutCount": 0, "Encrypted": False, "RequestResponses": [{"RecordId": "r"}] * count}
@@ -190,8 +195,8 @@ def in_process_figures(figures: list[Figure], repeat: int) -> dict[str, float]:
         call(batch_handler.lambda_handler, gzip_event, "batch")
     calls_1000, records_1000 = aws.firehose_calls, aws.firehose_records
     origin = Origin(now=datetime.now(UTC), ip="203.0.113.1", project_id=1, token=TOKEN)
-    lines = list(serialise(normalise_events(read_batch(batch, "/batch"), origin)))
-    records = pack_records(lines)
+    records = build_records(read_batch(batch, "/batch"), origin, 1_024_000)
+    lines = [line for record in records for line in record.splitlines(keepends=True)]
     overhead = billed_bytes(records) / sum(map(len, lines))
     aws.firehose_calls = aws.firehose_records = 0
     with Silence():

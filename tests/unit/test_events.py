@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from capture_core.errors import InvalidPayload, NoData
-from capture_core.events import Origin, normalise_events, read_batch
+from capture_core.events import Origin, read_batch
+from capture_core.pipeline import build_records
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
 ORIGIN = Origin(now=NOW, ip="203.0.113.9", project_id=7, token="phc_project")
@@ -20,7 +22,9 @@ def stored(payload: Any, path: str = "/capture", origin: Origin = ORIGIN, query_
         origin = Origin(
             now=origin.now, ip=origin.ip, project_id=7, token="phc_project", sent_at=batch.sent_at
         )
-    return list(normalise_events(batch, origin))
+    return [
+        json.loads(line) for record in build_records(batch, origin, 1_024_000) for line in record.splitlines()
+    ]
 
 
 def one(**fields: Any) -> dict[str, Any]:

@@ -81,6 +81,11 @@ def request_project_id(batch: Batch, query: Mapping[str, str]) -> int | None:
 
 
 def _project_id(value: Any, attr: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+    text = str(value).strip()
+    if isinstance(value, bool) or not isinstance(value, int | str) or not _is_small_number(text):
         raise InvalidPayload('"project_id" must be a positive integer.', attr=attr)
-    return int(value)
+    return int(text)
+
+
+def _is_small_number(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 18

@@ -1,32 +1,43 @@
-"""Body shapes (SPEC §3) and event rules (SPEC §4): from a decoded payload to stored events (SPEC §8)."""
+"""Body shapes (SPEC §3) and event rules (SPEC §4): from a decoded payload to stored events (SPEC §8).
+
+`normalise_event` runs once per event, thousands of times per batch: it takes the common case
+(what the SDKs send) on short paths and leaves rare shapes to the helpers below it.
+"""
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from functools import partial
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import uuid6
 
 from capture_core.errors import InvalidPayload, NoData
+from capture_core.timestamps import format_ms, in_range, parse_ms, to_ms
 
 MAX_DISTINCT_ID_LENGTH = 200
 # Clients with a clock far ahead would write events into the future; PostHog caps at 23 hours.
-MAX_FUTURE = timedelta(hours=23)
+MAX_FUTURE_MS = 23 * 3600 * 1000
 ENGAGE_PATH = "/engage"
+TOKEN_FIELDS = ("api_key", "token", "$token")
 
-# Fields of an incoming event that this module interprets; every other top-level key is kept as is.
+# Fields of an incoming event that this module interprets, and the fields of a stored event: any
+# other top-level key is kept as is.
 _INPUT_FIELDS = frozenset(
     {
         "event", "distinct_id", "$distinct_id", "uuid", "properties", "timestamp", "offset",
         "$set", "$set_once", "api_key", "token", "$token", "sent_at", "project_id",
     }
 )  # fmt: skip
-TOKEN_FIELDS = ("api_key", "token", "$token")
+STORED_FIELDS = (
+    "uuid", "event", "distinct_id", "properties", "$set", "$set_once", "timestamp", "client_timestamp",
+    "sent_at", "now", "project_id", "token", "ip", "historical_migration", "lib", "lib_version",
+)  # fmt: skip
+_NOT_EXTRA = _INPUT_FIELDS | set(STORED_FIELDS)
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +65,18 @@ class Origin:
     token: str
     sent_at: datetime | None = None
     historical_migration: bool = False
+    now_ms: int = field(init=False)
+    now_text: str = field(init=False)
+    sent_at_ms: int | None = field(init=False)
+    sent_at_text: str | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        now_ms = to_ms(self.now)
+        sent_at_ms = to_ms(self.sent_at) if self.sent_at is not None else None
+        object.__setattr__(self, "now_ms", now_ms)
+        object.__setattr__(self, "now_text", format_ms(now_ms))
+        object.__setattr__(self, "sent_at_ms", sent_at_ms)
+        object.__setattr__(self, "sent_at_text", format_ms(sent_at_ms) if sent_at_ms is not None else None)
 
 
 def read_batch(payload: Any, path: str, query_sent_at: str | None = None) -> Batch:
@@ -116,39 +139,54 @@ def event_token(event: dict[str, Any]) -> Any:
     return properties.get("token") if isinstance(properties, dict) else None
 
 
-def normalise_events(batch: Batch, origin: Origin) -> Iterator[dict[str, Any]]:
-    """Validate each event of the batch and build its stored form; the first invalid one raises."""
-    for index, event in enumerate(batch.events):
-        yield normalise_event(event, origin, partial(batch.attr, index))
-
-
-def normalise_event(event: dict[str, Any], origin: Origin, attr: Callable[[str], str]) -> dict[str, Any]:
+def normalise_event(event: dict[str, Any], origin: Origin) -> dict[str, Any]:
+    """Validate one event and build its stored form. Errors name the field; the caller adds which event."""
     name = event.get("event")
-    if not isinstance(name, str) or not name:
-        raise InvalidPayload('Event field "event" must be a non-empty string.', attr=attr("event"))
+    if type(name) is not str or not name:
+        raise InvalidPayload('Event field "event" must be a non-empty string.', attr="event")
 
     properties = event.get("properties")
     if properties is None:
         properties = {}
-    elif not isinstance(properties, dict):
-        raise InvalidPayload('Event field "properties" must be an object.', attr=attr("properties"))
+    elif type(properties) is not dict:
+        raise InvalidPayload('Event field "properties" must be an object.', attr="properties")
 
-    person_set = _person_properties(event, properties, "$set", attr)
-    person_set_once = _person_properties(event, properties, "$set_once", attr)
-    client_timestamp = _timestamp(event.get("timestamp"), attr)
-    offset = _offset(event.get("offset"), attr)
+    distinct_id = event.get("distinct_id")
+    if (
+        type(distinct_id) is not str
+        or not distinct_id
+        or len(distinct_id) > MAX_DISTINCT_ID_LENGTH
+        or ("\x00" in distinct_id)
+    ):
+        distinct_id = _distinct_id(event, properties)
 
+    event_uuid = event.get("uuid")
+    if type(event_uuid) is not str or not _CANONICAL_UUID(event_uuid):
+        event_uuid = _uuid(event_uuid)
+
+    person_set = event.get("$set")
+    person_set_once = event.get("$set_once")
+    if (
+        person_set is not None
+        or person_set_once is not None
+        or "$set" in properties
+        or "$set_once" in properties
+    ):
+        person_set = _person_properties(event, properties, "$set")
+        person_set_once = _person_properties(event, properties, "$set_once")
+
+    client_ms = _client_ms(event.get("timestamp"))
     stored: dict[str, Any] = {
-        "uuid": _uuid(event.get("uuid"), attr),
+        "uuid": event_uuid,
         "event": name,
-        "distinct_id": _distinct_id(event, properties, attr),
+        "distinct_id": distinct_id,
         "properties": properties,
         "$set": person_set,
         "$set_once": person_set_once,
-        "timestamp": _format(_corrected_timestamp(origin, client_timestamp, offset, attr)),
-        "client_timestamp": _format(client_timestamp),
-        "sent_at": _format(origin.sent_at),
-        "now": _format(origin.now),
+        "timestamp": _corrected_timestamp(origin, client_ms, event.get("offset")),
+        "client_timestamp": format_ms(client_ms) if client_ms is not None else None,
+        "sent_at": origin.sent_at_text,
+        "now": origin.now_text,
         "project_id": origin.project_id,
         "token": origin.token,
         "ip": origin.ip,
@@ -156,13 +194,14 @@ def normalise_event(event: dict[str, Any], origin: Origin, attr: Callable[[str],
         "lib": properties.get("$lib"),
         "lib_version": properties.get("$lib_version"),
     }
-    for key, value in event.items():
-        if key not in _INPUT_FIELDS and key not in stored:
-            stored[key] = value
+    if not event.keys() <= _NOT_EXTRA:
+        for key, value in event.items():
+            if key not in _NOT_EXTRA:
+                stored[key] = value
     return stored
 
 
-def _distinct_id(event: dict[str, Any], properties: dict[str, Any], attr: Callable[[str], str]) -> str:
+def _distinct_id(event: dict[str, Any], properties: dict[str, Any]) -> str:
     for value in (event.get("distinct_id"), event.get("$distinct_id"), properties.get("distinct_id")):
         if value is None or value == "":
             continue
@@ -171,11 +210,11 @@ def _distinct_id(event: dict[str, Any], properties: dict[str, Any], attr: Callab
     raise InvalidPayload(
         'Event field "distinct_id" is missing: set "distinct_id" '
         '(or "$distinct_id", or properties.distinct_id).',
-        attr=attr("distinct_id"),
+        attr="distinct_id",
     )
 
 
-def _uuid(value: Any, attr: Callable[[str], str]) -> str:
+def _uuid(value: Any) -> str:
     if value is None or value == "":
         return str(uuid6.uuid7())
     if isinstance(value, str):
@@ -183,94 +222,58 @@ def _uuid(value: Any, attr: Callable[[str], str]) -> str:
             return str(uuid.UUID(value))
         except ValueError:
             pass
-    raise InvalidPayload('Event field "uuid" must be a UUID string.', attr=attr("uuid"))
+    raise InvalidPayload('Event field "uuid" must be a UUID string.', attr="uuid")
 
 
-def _person_properties(
-    event: dict[str, Any], properties: dict[str, Any], name: str, attr: Callable[[str], str]
-) -> dict[str, Any] | None:
+def _person_properties(event: dict[str, Any], properties: dict[str, Any], name: str) -> dict[str, Any] | None:
     found = None
     for where, value in ((name, event.get(name)), (f"properties.{name}", properties.get(name))):
         if value is None:
             continue
         if not isinstance(value, dict):
-            raise InvalidPayload(f'Event field "{where}" must be an object.', attr=attr(where))
+            raise InvalidPayload(f'Event field "{where}" must be an object.', attr=where)
         found = value if found is None else found
     return found
 
 
-def _timestamp(value: Any, attr: Callable[[str], str]) -> datetime | None:
+def _client_ms(value: Any) -> int | None:
     if value is None or value == "":
         return None
-    parsed = _parse_datetime(value)
-    if parsed is None:
+    ms = parse_ms(value)
+    if ms is None:
         raise InvalidPayload(
-            'Event field "timestamp" must be an ISO 8601 date-time or epoch milliseconds.',
-            attr=attr("timestamp"),
+            'Event field "timestamp" must be an ISO 8601 date-time or epoch milliseconds.', attr="timestamp"
         )
-    return parsed
+    return ms
 
 
-def _offset(value: Any, attr: Callable[[str], str]) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    raise InvalidPayload('Event field "offset" must be an integer (milliseconds).', attr=attr("offset"))
-
-
-def _corrected_timestamp(
-    origin: Origin, client: datetime | None, offset: int | None, attr: Callable[[str], str]
-) -> datetime:
+def _corrected_timestamp(origin: Origin, client_ms: int | None, offset: Any) -> str:
     """The event's time in server time: clients' clocks are often wrong, the skew is not."""
-    try:
-        if offset is not None:
-            corrected = origin.now - timedelta(milliseconds=offset)
-        elif client is not None and origin.sent_at is not None:
-            corrected = client + (origin.now - origin.sent_at)
-        elif client is not None:
-            corrected = client
-        else:
-            return origin.now
-    except OverflowError as error:
-        name = "offset" if offset is not None else "timestamp"
-        raise InvalidPayload(f'Event field "{name}" is out of range.', attr=attr(name)) from error
-    return origin.now if corrected - origin.now > MAX_FUTURE else corrected
-
-
-def _parse_datetime(value: Any) -> datetime | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        try:
-            return datetime.fromtimestamp(value / 1000, UTC)
-        except (OverflowError, ValueError, OSError):
-            return None
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return _parse_datetime(int(text))
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    # A time without a zone is taken as UTC: SDKs that omit the zone send UTC.
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    if offset is not None:
+        if type(offset) is float and offset.is_integer():
+            offset = int(offset)
+        if type(offset) is not int:
+            raise InvalidPayload('Event field "offset" must be an integer (milliseconds).', attr="offset")
+        corrected, name = origin.now_ms - offset, "offset"
+    elif client_ms is None:
+        return origin.now_text
+    elif origin.sent_at_ms is not None:
+        corrected, name = client_ms + (origin.now_ms - origin.sent_at_ms), "timestamp"
+    else:
+        corrected, name = client_ms, "timestamp"
+    if corrected - origin.now_ms > MAX_FUTURE_MS:
+        return origin.now_text
+    if not in_range(corrected):
+        raise InvalidPayload(f'Event field "{name}" is out of range.', attr=name)
+    return format_ms(corrected)
 
 
 def _lenient_datetime(value: Any) -> datetime | None:
     """`sent_at` only corrects clock skew: an unreadable one is ignored rather than losing the batch."""
-    return _parse_datetime(value) if value is not None else None
+    ms = parse_ms(value) if value is not None else None
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
 
 
 def _int_or_none(text: str) -> int | None:
-    return int(text) if text.strip().isdigit() else None
-
-
-def _format(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 20 else None

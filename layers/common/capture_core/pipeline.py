@@ -6,7 +6,7 @@ Both functions run this same pipeline; they differ only in sizing (template.yaml
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,12 +15,12 @@ import orjson
 
 from capture_core.auth import request_project_id, request_token
 from capture_core.decoding import decode_payload
-from capture_core.errors import EventTooLarge
-from capture_core.events import Batch, Origin, normalise_events, read_batch
+from capture_core.errors import EventTooLarge, InvalidPayload
+from capture_core.events import Batch, Origin, normalise_event, read_batch
 from capture_core.keys import KeyStore
 from capture_core.observability import metrics
 from capture_core.settings import Settings
-from capture_core.sink import EventSink, pack_records
+from capture_core.sink import EventSink, RecordPacker
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,31 +76,48 @@ class CapturePipeline:
             sent_at=batch.sent_at,
             historical_migration=batch.historical_migration,
         )
-        # Every line is built (and size-checked) before anything is sent, so an invalid or
-        # oversized event fails the request without storing any part of it.
-        lines = list(_checked_lines(serialise(normalise_events(batch, origin)), batch, self._settings))
-        self._sink.deliver(pack_records(lines, self._settings.max_record_bytes), deadline)
-        metrics.add_metric(name="EventsAccepted", unit="Count", value=len(lines))
-        return len(lines)
+        records = build_records(batch, origin, self._settings.max_record_bytes)
+        self._sink.deliver(records, deadline)
+        metrics.add_metric(name="EventsAccepted", unit="Count", value=len(batch.events))
+        return len(batch.events)
 
 
-def serialise(events: Iterable[dict[str, Any]]) -> Iterator[bytes]:
-    """Each stored event as one newline-terminated JSON line (NDJSON)."""
-    for event in events:
+def build_records(batch: Batch, origin: Origin, max_record_bytes: int) -> list[bytes]:
+    """Every event of the batch, validated, stored as a line and packed into records.
+
+    All of it happens before anything is sent, so an invalid or oversized event fails the request
+    without storing any part of it.
+    """
+    packer = RecordPacker(max_record_bytes)
+    events = batch.events
+    for index, event in enumerate(events):
         try:
-            yield orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE)
-        except TypeError:
-            # orjson refuses lone surrogates and integers beyond 64 bits, which valid JSON input
-            # can hold; the standard library writes both (escaped), so nothing valid is refused.
-            yield (json.dumps(event, ensure_ascii=True, separators=(",", ":")) + "\n").encode()
-
-
-def _checked_lines(lines: Iterable[bytes], batch: Batch, settings: Settings) -> Iterator[bytes]:
-    for index, line in enumerate(lines):
-        if len(line) > settings.max_record_bytes:
+            stored = normalise_event(event, origin)
+        except InvalidPayload as error:
+            error.attr = batch.attr(index, error.attr or "")
+            raise
+        line = serialise(stored)
+        if len(line) > max_record_bytes:
             raise EventTooLarge(
                 f"This event is {len(line)} bytes once stored; one event may be at most "
-                f"{settings.max_record_bytes} bytes.",
+                f"{max_record_bytes} bytes.",
                 attr=batch.attr(index, "").rstrip(".") or None,
             )
-        yield line
+        packer.add(line)
+        # Let the parsed event go as soon as its line exists: a 20 MiB batch then never holds its
+        # parsed form and its stored form at once.
+        events[index] = _DONE
+    return packer.records()
+
+
+_DONE: dict[str, Any] = {}
+
+
+def serialise(stored: dict[str, Any]) -> bytes:
+    """A stored event as one newline-terminated JSON line (NDJSON)."""
+    try:
+        return orjson.dumps(stored, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError:
+        # orjson refuses lone surrogates and integers beyond 64 bits, which valid JSON input
+        # can hold; the standard library writes both (escaped), so nothing valid is refused.
+        return (json.dumps(stored, ensure_ascii=True, separators=(",", ":")) + "\n").encode()

@@ -33,24 +33,41 @@ RETRYABLE_ERROR_CODES = frozenset(
 )
 
 
-def pack_records(lines: Iterable[bytes], max_record_bytes: int = MAX_RECORD_BYTES) -> list[bytes]:
-    """Join newline-terminated lines into as few records as fit; a line is never split.
+class RecordPacker:
+    """Joins newline-terminated lines into as few records as fit; a line is never split.
 
     Firehose bills every record rounded up to 5 KB, so one record per event would bill a 1 KB
-    event as 5 KB. The caller has already rejected lines longer than a record.
+    event as 5 KB. Lines are joined as they come, so a request's lines are never all held twice.
+    The caller has already rejected lines longer than a record.
     """
-    records: list[bytes] = []
-    current: list[bytes] = []
-    size = 0
+
+    def __init__(self, max_record_bytes: int = MAX_RECORD_BYTES) -> None:
+        self._max = max_record_bytes
+        self._records: list[bytes] = []
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    def add(self, line: bytes) -> None:
+        if self._size + len(line) > self._max and self._parts:
+            self._seal()
+        self._parts.append(line)
+        self._size += len(line)
+
+    def records(self) -> list[bytes]:
+        if self._parts:
+            self._seal()
+        return self._records
+
+    def _seal(self) -> None:
+        self._records.append(b"".join(self._parts))
+        self._parts, self._size = [], 0
+
+
+def pack_records(lines: Iterable[bytes], max_record_bytes: int = MAX_RECORD_BYTES) -> list[bytes]:
+    packer = RecordPacker(max_record_bytes)
     for line in lines:
-        if size + len(line) > max_record_bytes and current:
-            records.append(b"".join(current))
-            current, size = [], 0
-        current.append(line)
-        size += len(line)
-    if current:
-        records.append(b"".join(current))
-    return records
+        packer.add(line)
+    return packer.records()
 
 
 def plan_calls(records: Sequence[bytes]) -> Iterator[list[bytes]]:
