@@ -33,30 +33,34 @@ def decompress_from_base64(text: str, limit: int) -> str | None:
     total = len(bits)
     reversed_bits = (bits + "0" * 64)[::-1]  # zeros past the end, as JavaScript reads undefined
 
-    position = 0
-
-    def read(width: int) -> int:
-        nonlocal position
-        start = position
-        position += width
-        return int(reversed_bits[len(reversed_bits) - position : len(reversed_bits) - start], 2)
-
-    first = read(2)
+    end = len(reversed_bits)
+    first = int(reversed_bits[end - 2 : end], 2)
+    position = 2
     if first == _END_OF_STREAM:
         return ""
     if first > _END_OF_STREAM:
         return None
-    w = chr(read(8 if first == 0 else 16))
+    width = 8 if first == 0 else 16
+    w = chr(int(reversed_bits[end - position - width : end - position], 2))
+    position += width
     dictionary: list[str] = ["", "", "", w]
+    append_entry = dictionary.append
     result = [w]
+    append_result = result.append
     length = 1
     enlarge_in, width = 4, 3
+    # The hot loop: one slice and one int() per code, with the reader inlined.
     while True:
         if position >= total:
             return None  # the stream ended without its end marker
-        code = read(width)
+        start = end - position
+        position += width
+        code = int(reversed_bits[start - width : start], 2)
         if code < 2:
-            dictionary.append(chr(read(8 if code == 0 else 16)))
+            literal = 8 if code == 0 else 16
+            start = end - position
+            position += literal
+            append_entry(chr(int(reversed_bits[start - literal : start], 2)))
             code = len(dictionary) - 1
             enlarge_in -= 1
         elif code == _END_OF_STREAM:
@@ -72,8 +76,8 @@ def decompress_from_base64(text: str, limit: int) -> str | None:
         length += len(entry)
         if length > limit:
             raise OutputTooLarge
-        result.append(entry)
-        dictionary.append(w + entry[0])
+        append_result(entry)
+        append_entry(w + entry[0])
         enlarge_in -= 1
         w = entry
         if enlarge_in == 0:
