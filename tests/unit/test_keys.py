@@ -120,3 +120,14 @@ def test_unknown_personal_key_is_invalid(store: KeyStore, personal: str):
 def test_personal_key_for_a_project_that_does_not_exist_is_invalid(store: KeyStore, personal: str):
     with pytest.raises(InvalidApiKey):
         store.project_for("phx_everywhere", 99)
+
+
+def test_connection_errors_are_503_too(store: KeyStore, table: FakeKeyTable, monkeypatch: pytest.MonkeyPatch):
+    from botocore.exceptions import EndpointConnectionError
+
+    def unreachable(**_: object) -> None:
+        raise EndpointConnectionError(endpoint_url="https://dynamodb")
+
+    monkeypatch.setattr(table, "get_item", unreachable)
+    with pytest.raises(AuthUnavailable):
+        store.project_for("phc_good")

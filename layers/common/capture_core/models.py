@@ -92,6 +92,8 @@ CaptureRequestBody = EventCaptureRequest | list[Event] | EventsCaptureRequest
 class EventsCaptureResponse(BaseModel):
     """Every event of the request is stored (acknowledged by Firehose)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": 1}]})
+
     status: Literal[1] = 1
 
 
@@ -122,12 +124,38 @@ class EventsCaptureClientErrorResponse(ErrorBody):
 class EventsCaptureUnauthenticatedResponse(ErrorBody):
     """401: no usable API key."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "authentication_error",
+                    "code": "invalid_api_key",
+                    "detail": "The API key is not valid: it is unknown or has been revoked.",
+                    "attr": None,
+                }
+            ]
+        }
+    )
+
     type: Literal["authentication_error"] = "authentication_error"
     code: Literal["missing_api_key", "invalid_api_key", "inconsistent_api_keys", "project_id_required"]
 
 
 class EventsCaptureServerErrorResponse(ErrorBody):
     """503: not stored now; retry after `Retry-After` seconds. 500: an internal error (logged)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "server_error",
+                    "code": "sink_unavailable",
+                    "detail": "The events could not be stored in time; retry the request.",
+                    "attr": None,
+                }
+            ]
+        }
+    )
 
     type: Literal["server_error"] = "server_error"
     code: Literal["sink_unavailable", "auth_unavailable", "internal_error"]
