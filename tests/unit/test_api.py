@@ -207,3 +207,30 @@ def test_anonymized_project_stores_no_ip():
     app = CaptureApp(table=FakeKeyTable.with_project(DEMO_TOKEN, 1, anonymize_ips=True))
     assert app.request("POST", "/capture/", json.dumps(EVENT), source_ip="203.0.113.5").status == 200
     assert app.stored()[0]["ip"] is None
+
+
+@pytest.mark.parametrize(
+    ("distinct_id", "stored"),
+    [
+        # NaN sends the payload through the standard library's parser, which keeps big integers.
+        ("123456789012345678901234567890", "123456789012345678901234567890"),
+        ('{"id": "\\ud800"}', '{"id":"\ud800"}'),  # an object holding a lone surrogate
+    ],
+)
+def test_values_orjson_refuses_are_still_stored(app: CaptureApp, distinct_id: str, stored: str):
+    body = (
+        f'{{"api_key": "{DEMO_TOKEN}", "event": "e", "distinct_id": {distinct_id}, '
+        f'"properties": {{"n": {distinct_id}, "x": NaN}}}}'
+    )
+    answer = app.request("POST", "/capture/", body)
+    assert answer.status == 200
+    assert app.stored()[0]["distinct_id"] == stored
+
+
+def test_sent_at_at_the_edge_of_time_is_harmless(app: CaptureApp):
+    body = {
+        "api_key": DEMO_TOKEN,
+        "sent_at": "0001-01-01T00:00:00Z",
+        "batch": [{"event": "e", "distinct_id": "u"}],
+    }
+    assert app.request("POST", "/batch/", json.dumps(body)).status == 200

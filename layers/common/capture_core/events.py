@@ -6,17 +6,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 import uuid6
 
 from capture_core.errors import InvalidPayload, NoData
-from capture_core.timestamps import format_ms, in_range, parse_ms, to_ms
+from capture_core.timestamps import EPOCH, format_ms, in_range, parse_ms, to_ms
 
 MAX_DISTINCT_ID_LENGTH = 200
 # Clients with a clock far ahead would write events into the future; PostHog caps at 23 hours.
@@ -205,13 +206,21 @@ def _distinct_id(event: dict[str, Any], properties: dict[str, Any]) -> str:
     for value in (event.get("distinct_id"), event.get("$distinct_id"), properties.get("distinct_id")):
         if value is None or value == "":
             continue
-        text = value if isinstance(value, str) else orjson.dumps(value).decode()
+        text = value if isinstance(value, str) else _compact_json(value)
         return text.replace("\x00", "\ufffd")[:MAX_DISTINCT_ID_LENGTH]
     raise InvalidPayload(
         'Event field "distinct_id" is missing: set "distinct_id" '
         '(or "$distinct_id", or properties.distinct_id).',
         attr="distinct_id",
     )
+
+
+def _compact_json(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        # Integers beyond 64 bits and lone surrogates: orjson refuses them, the standard library not.
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _uuid(value: Any) -> str:
@@ -271,7 +280,7 @@ def _corrected_timestamp(origin: Origin, client_ms: int | None, offset: Any) -> 
 def _lenient_datetime(value: Any) -> datetime | None:
     """`sent_at` only corrects clock skew: an unreadable one is ignored rather than losing the batch."""
     ms = parse_ms(value) if value is not None else None
-    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
+    return None if ms is None else EPOCH + timedelta(milliseconds=ms)
 
 
 def _int_or_none(text: str) -> int | None:
