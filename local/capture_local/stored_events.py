@@ -13,9 +13,11 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 def object_lines(data: bytes) -> Iterator[str]:
     text = gzip.decompress(data) if data.startswith(GZIP_MAGIC) else data
-    for line in text.decode("utf-8").splitlines():
+    # NDJSON lines end at "\n" only: JSON strings may hold U+2028, U+0085 and others that
+    # str.splitlines would also split at.
+    for line in text.split(b"\n"):
         if line.strip():
-            yield line
+            yield line.decode("utf-8")
 
 
 def stored_lines(s3: Any, bucket: str, prefix: str = "") -> Iterator[str]:

@@ -138,3 +138,11 @@ def test_stored_objects_are_read_gzip_or_not():
     lines = b'{"a": 1}\n{"a": 2}\n'
     assert list(object_lines(lines)) == ['{"a": 1}', '{"a": 2}']
     assert list(object_lines(gzip.compress(lines))) == ['{"a": 1}', '{"a": 2}']
+
+
+def test_stored_lines_split_at_newlines_only():
+    # orjson writes U+2028, U+2029 and U+0085 raw, as JSON allows; they are not line ends in NDJSON.
+    line = '{"s": "a\u2028b\u0085c\u2029d"}'.encode()
+    assert [json.loads(text)["s"] for text in object_lines(line + b"\n" + line + b"\n")] == [
+        "a\u2028b\u0085c\u2029d"
+    ] * 2
