@@ -234,3 +234,119 @@ def test_sent_at_at_the_edge_of_time_is_harmless(app: CaptureApp):
         "batch": [{"event": "e", "distinct_id": "u"}],
     }
     assert app.request("POST", "/batch/", json.dumps(body)).status == 200
+
+
+# Inputs found by review: each once gave a 500, stored too much, or broke a contract rule.
+
+
+def envelope(**fields: object) -> str:
+    return json.dumps({"api_key": DEMO_TOKEN, "batch": [{"event": "e", "distinct_id": "d", **fields}]})
+
+
+def single_event_with(properties_json: str) -> str:
+    return f'{{"api_key": "{DEMO_TOKEN}", "event": "e", "distinct_id": "d", "properties": {properties_json}}}'
+
+
+def test_an_integer_of_thousands_of_digits_is_400(app: CaptureApp):
+    assert app.request("POST", "/capture/", single_event_with('{"x": ' + "1" * 5000 + "}")).status == 400
+
+
+@pytest.mark.parametrize("depth", [300, 985, 5000])
+def test_deep_nesting_is_400_or_stored_never_500(app: CaptureApp, depth: int):
+    nested = "[" * depth + "1" + "]" * depth
+    assert app.request("POST", "/capture/", single_event_with('{"x": ' + nested + "}")).status in {200, 400}
+
+
+@pytest.mark.parametrize(
+    ("content_type", "part_header"),
+    [
+        ("multipart/form-data; boundary=B; x*", 'Content-Disposition: form-data; name="data"'),
+        ("multipart/form-data; boundary=B", 'Content-Disposition: form-data; name="data"; x*'),
+    ],
+)
+def test_malformed_multipart_headers_are_400(app: CaptureApp, content_type: str, part_header: str):
+    body = f"--B\r\n{part_header}\r\n\r\n{json.dumps(EVENT)}\r\n--B--\r\n"
+    assert app.request("POST", "/capture/", body, headers={"Content-Type": content_type}).status == 400
+
+
+def test_a_forwarded_for_that_is_not_an_address_is_ignored(app: CaptureApp):
+    app.request(
+        "POST",
+        "/capture/",
+        json.dumps(EVENT),
+        headers={"X-Forwarded-For": "x" * 8000},
+        source_ip="203.0.113.8",
+    )
+    assert app.stored()[0]["ip"] == "203.0.113.8"
+
+
+def test_tiny_events_that_would_inflate_past_the_stored_limit_are_413():
+    from capture_core.settings import Settings
+
+    app = CaptureApp(settings=Settings(max_stored_bytes=100_000))
+    body = gzip.compress(
+        json.dumps({"api_key": DEMO_TOKEN, "batch": [{"event": "e", "distinct_id": 1}] * 2000}).encode()
+    )
+    answer = app.request("POST", "/batch/", body)
+    assert (answer.status, answer.json()["code"]) == (413, "request_too_large")
+    assert app.stored() == []
+
+
+def test_base64_hint_on_base64_of_gzip(app: CaptureApp):
+    import base64
+
+    body = base64.b64encode(gzip.compress(json.dumps(EVENT).encode()))
+    assert app.request("POST", "/capture/", body, query="compression=base64").status == 200
+
+
+def test_gzip_in_form_fields_survives(app: CaptureApp):
+    from urllib.parse import quote_from_bytes
+
+    packed = gzip.compress(json.dumps(EVENT).encode())
+    form = b"data=" + quote_from_bytes(packed).encode()
+    assert (
+        app.request("POST", "/e/", form, headers={"Content-Type": "application/x-www-form-urlencoded"}).status
+        == 200
+    )
+    multipart = (
+        b'--B\r\nContent-Disposition: form-data; name="data"; filename="blob"\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\n" + packed + b"\r\n--B--\r\n"
+    )
+    headers = {"Content-Type": "multipart/form-data; boundary=B"}
+    assert app.request("POST", "/e/", multipart, headers=headers).status == 200
+    assert len(app.stored()) == 2
+
+
+def test_envelope_null_api_key_falls_back_to_token(app: CaptureApp):
+    body = json.dumps({"api_key": None, "token": DEMO_TOKEN, "batch": [{"event": "e", "distinct_id": "d"}]})
+    assert app.request("POST", "/batch/", body).status == 200
+
+
+def test_events_disagreeing_on_their_key_are_401_even_under_an_envelope_key(app: CaptureApp):
+    events = [{"event": "e", "distinct_id": "d", "api_key": key} for key in ("phc_a", "phc_b")]
+    answer = app.request("POST", "/batch/", json.dumps({"api_key": DEMO_TOKEN, "batch": events}))
+    assert (answer.status, answer.json()["code"]) == (401, "inconsistent_api_keys")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "+2345678123456781234567812345678",
+        "1_345678123456781234567812345678",
+        "١2345678123456781234567812345678",
+    ],
+)
+def test_strings_that_only_int_would_read_as_hex_are_not_uuids(app: CaptureApp, value: str):
+    assert app.request("POST", "/batch/", envelope(uuid=value)).json()["attr"] == "batch[0].uuid"
+
+
+def test_lower_case_rfc3339_timestamps(app: CaptureApp):
+    assert app.request("POST", "/batch/", envelope(timestamp="2026-01-15t09:59:58z")).status == 200
+    assert app.stored()[0]["client_timestamp"] == "2026-01-15T09:59:58.000Z"
+
+
+def test_a_sent_at_too_far_off_to_correct_with_keeps_the_client_timestamp(app: CaptureApp):
+    body = json.loads(envelope(timestamp="2026-01-15T09:59:58.000Z"))
+    body["sent_at"] = "9999-01-01T00:00:00Z"
+    assert app.request("POST", "/batch/", json.dumps(body)).status == 200
+    assert app.stored()[0]["timestamp"] == "2026-01-15T09:59:58.000Z"

@@ -8,6 +8,7 @@ import random
 from collections import Counter
 
 import pytest
+from capture_core.errors import SinkUnavailable
 from capture_core.settings import Settings
 from capture_core.sink import FirehoseSink
 from capture_local.rest_event import build_rest_event
@@ -123,3 +124,14 @@ def test_loss_accounting_over_ten_thousand_events_with_random_faults():
             assert any(stored[u] == 0 for u in uuids)
     assert max(stored.values()) == 1
     assert sum(len(u) for _, u in answers.values()) >= 10_000
+
+
+def test_no_call_starts_that_could_end_past_the_deadline():
+    clock = VirtualClock()
+    client = FaultyFirehose(call_seconds=2.9, clock=clock)
+    sink = FirehoseSink(client, "events", clock=clock, sleep=clock.sleep, max_call_seconds=3.0)
+    started = clock()
+    records = [b"x" * 1_000_000] * 24  # six calls of 4 MiB at most
+    with pytest.raises(SinkUnavailable):
+        sink.deliver(records, deadline=started + 8)
+    assert clock() - started <= 8

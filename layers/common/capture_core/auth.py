@@ -15,9 +15,9 @@ def request_token(
     batch: Batch, form_token: str | None, query: Mapping[str, str], headers: Mapping[str, str]
 ) -> str:
     """The request's token, first found wins: envelope, events, form, query, `Authorization: Bearer`."""
-    candidate = batch.token
-    if candidate is None:
-        candidate = _events_token(batch)
+    # The events must agree among themselves even when the envelope's key wins.
+    events_token = _events_token(batch)
+    candidate = batch.token if batch.token is not None else events_token
     if candidate is None:
         candidate = form_token or query.get("api_key") or query.get("token") or _bearer(headers)
     if candidate is None:
@@ -33,6 +33,8 @@ def _events_token(batch: Batch) -> Any:
         token = event_token(event)
         if token is None:
             continue
+        if isinstance(token, str):
+            token = token.strip()
         if found is None:
             found = token
         elif token != found:

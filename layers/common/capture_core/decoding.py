@@ -27,7 +27,7 @@ from capture_core.errors import InvalidPayload, NoData, RequestTooLarge
 GZIP_MAGIC = b"\x1f\x8b"
 FORM_FIELDS = ("data", "compression", "api_key", "token")
 _BASE64 = re.compile(rb"[A-Za-z0-9+/]+={0,2}")
-_BASE64_WITH_SPACES = re.compile(r"[A-Za-z0-9+/ ]+={0,2}")
+_BASE64_WITH_SPACES = re.compile(rb"[A-Za-z0-9+/ ]+={0,2}")
 _COMPRESSION_ALIASES = {
     "gzip": "gzip",
     "gzip-js": "gzip",
@@ -54,16 +54,18 @@ def decode_payload(
     max_payload_bytes: int,
 ) -> DecodedPayload:
     """Decode a request's payload. `headers` must be keyed by lower-case names."""
-    form: dict[str, str] = {}
+    form: dict[str, bytes] = {}
     query_data = query.get("data")
     if query_data:
         # API Gateway decodes a query's unescaped "+" as a space, as a form parser does.
-        raw: bytes = _repair_form_base64(query_data).encode("utf-8")
+        raw = _repair_form_base64(query_data.encode("utf-8"))
     elif body:
         media_type = _media_type(headers.get("content-type", ""))
         if media_type == "multipart/form-data":
             form = _multipart_fields(body, headers.get("content-type", ""))
-        elif media_type == "application/x-www-form-urlencoded" or body.startswith(b"data="):
+        elif (media_type == "application/x-www-form-urlencoded" and not body.startswith(GZIP_MAGIC)) or (
+            body.startswith(b"data=")
+        ):
             # Beacons post `data=...` with whatever Content-Type the browser picked; and `curl -d`
             # labels a plain JSON body as a form, so a form without a `data` field is the raw body.
             form = _urlencoded_fields(body)
@@ -72,18 +74,22 @@ def decode_payload(
         if form or media_type == "multipart/form-data":
             if not form.get("data"):
                 raise NoData("The form has no `data` field with the events.", attr="data")
-            raw = _repair_form_base64(form["data"]).encode("utf-8")
+            raw = _repair_form_base64(form["data"])
         else:
             raw = body
     else:
         raise NoData("The request has no payload: send events in the body or the `data` query parameter.")
 
     hint = _compression_hint(
-        query.get("compression") or form.get("compression") or headers.get("content-encoding")
+        query.get("compression") or _text(form.get("compression")) or headers.get("content-encoding")
     )
     data = _decompress(raw, hint, max_payload_bytes)
-    token = form.get("api_key") or form.get("token") or None
+    token = _text(form.get("api_key")) or _text(form.get("token")) or None
     return DecodedPayload(data=parse_json(data), form_token=token)
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode("utf-8", errors="replace") if value else None
 
 
 def _media_type(content_type: str) -> str:
@@ -95,33 +101,40 @@ def _compression_hint(value: str | None) -> str | None:
     return _COMPRESSION_ALIASES.get(value.strip().lower()) if value else None
 
 
-def _urlencoded_fields(body: bytes) -> dict[str, str]:
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return {}  # not a form after all (gzip labelled as a form): the caller reads the raw body
-    return {key: value for key, value in parse_qsl(text, keep_blank_values=True) if key in FORM_FIELDS}
+def _urlencoded_fields(body: bytes) -> dict[str, bytes]:
+    # Latin-1 maps bytes to characters one to one: field values come back as the bytes that were
+    # sent, so a percent-encoded binary `data` (gzip) survives.
+    text = body.decode("latin-1")
+    return {
+        key: value.encode("latin-1")
+        for key, value in parse_qsl(text, keep_blank_values=True, encoding="latin-1")
+        if key in FORM_FIELDS
+    }
 
 
-def _multipart_fields(body: bytes, content_type: str) -> dict[str, str]:
+def _multipart_fields(body: bytes, content_type: str) -> dict[str, bytes]:
     head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", errors="replace")
-    message = BytesParser(policy=HTTP).parsebytes(head + body)
-    if not message.is_multipart():
-        raise InvalidPayload("The multipart/form-data body could not be read (is the boundary right?).")
-    fields: dict[str, str] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if name not in FORM_FIELDS or name in fields:
-            continue
-        content = part.get_payload(decode=True)
-        fields[name] = content.decode("utf-8", errors="replace") if isinstance(content, bytes) else ""
+    fields: dict[str, bytes] = {}
+    try:
+        message = BytesParser(policy=HTTP).parsebytes(head + body)
+        if not message.is_multipart():
+            raise InvalidPayload("The multipart/form-data body could not be read (is the boundary right?).")
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            if name not in FORM_FIELDS or name in fields:
+                continue
+            content = part.get_payload(decode=True)
+            fields[name] = content if isinstance(content, bytes) else b""
+    except (IndexError, ValueError, TypeError, LookupError, AttributeError) as error:
+        # The standard library's MIME parser fails in several ways on malformed headers.
+        raise InvalidPayload("The multipart/form-data body could not be read: malformed headers.") from error
     return fields
 
 
-def _repair_form_base64(value: str) -> str:
-    # A `+` sent unescaped in a form body arrives as a space; base64 has no spaces, so put it back.
-    if " " in value and _BASE64_WITH_SPACES.fullmatch(value.strip()):
-        return value.strip().replace(" ", "+")
+def _repair_form_base64(value: bytes) -> bytes:
+    # A `+` sent unescaped in a form or query arrives as a space; base64 has no spaces: put it back.
+    if b" " in value and _BASE64_WITH_SPACES.fullmatch(value.strip()):
+        return value.strip().replace(b" ", b"+")
     return value
 
 
@@ -134,6 +147,8 @@ def _decompress(raw: bytes, hint: str | None, limit: int) -> bytes | bytearray |
         data = lz_string_decompress(raw, limit)
     elif hint == "base64":
         data = _base64_decode(raw) or raw
+        if data.startswith(GZIP_MAGIC):
+            data = gunzip(data, limit)
     # A gzip hint on bytes that are not gzip: a proxy inflated them already; fall through.
     if _looks_like_json(data):
         return data
@@ -213,5 +228,7 @@ def parse_json(data: bytes | bytearray | str) -> Any:
         raise InvalidPayload(
             f"The payload is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}."
         ) from error
+    except ValueError as error:  # e.g. an integer of more digits than Python converts
+        raise InvalidPayload(f"The payload is not valid JSON: {error}.") from error
     except RecursionError as error:
         raise InvalidPayload("The payload is nested too deeply.") from error

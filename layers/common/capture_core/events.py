@@ -39,6 +39,11 @@ STORED_FIELDS = (
 )  # fmt: skip
 _NOT_EXTRA = _INPUT_FIELDS | set(STORED_FIELDS)
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch
+# Any case, hyphens optional, braces optional: what UUID libraries write. (uuid.UUID alone would
+# also take "+", "_" and non-ASCII digits, through int().)
+_UUID = re.compile(
+    r"\{?[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\}?"
+).fullmatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +96,7 @@ def read_batch(payload: Any, path: str, query_sent_at: str | None = None) -> Bat
         batch = Batch(
             events=_event_objects(payload["batch"], "batch[{i}].", is_engage),
             attr_prefix="batch[{i}].",
-            token=payload.get("api_key", payload.get("token")),
+            token=payload["api_key"] if payload.get("api_key") is not None else payload.get("token"),
             sent_at=_lenient_datetime(payload.get("sent_at")),
             historical_migration=payload.get("historical_migration") is True,
             project_id=payload.get("project_id"),
@@ -220,17 +225,19 @@ def _compact_json(value: Any) -> str:
         return orjson.dumps(value).decode()
     except TypeError:
         # Integers beyond 64 bits and lone surrogates: orjson refuses them, the standard library not.
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        try:
+            return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        except RecursionError as error:
+            raise InvalidPayload(
+                'Event field "distinct_id" is nested too deeply.', attr="distinct_id"
+            ) from error
 
 
 def _uuid(value: Any) -> str:
     if value is None or value == "":
         return str(uuid6.uuid7())
-    if isinstance(value, str):
-        try:
-            return str(uuid.UUID(value))
-        except ValueError:
-            pass
+    if isinstance(value, str) and _UUID(value):
+        return str(uuid.UUID(value))
     raise InvalidPayload('Event field "uuid" must be a UUID string.', attr="uuid")
 
 
@@ -266,9 +273,11 @@ def _corrected_timestamp(origin: Origin, client_ms: int | None, offset: Any) -> 
         corrected, name = origin.now_ms - offset, "offset"
     elif client_ms is None:
         return origin.now_text
-    elif origin.sent_at_ms is not None:
+    elif origin.sent_at_ms is not None and in_range(client_ms + (origin.now_ms - origin.sent_at_ms)):
         corrected, name = client_ms + (origin.now_ms - origin.sent_at_ms), "timestamp"
     else:
+        # No sent_at, or one so far off that the correction leaves the calendar: it only corrects
+        # skew, so the client's timestamp is kept rather than losing the batch.
         corrected, name = client_ms, "timestamp"
     if corrected - origin.now_ms > MAX_FUTURE_MS:
         return origin.now_text

@@ -5,6 +5,7 @@ Both functions run this same pipeline; they differ only in sizing (template.yaml
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ import orjson
 
 from capture_core.auth import request_project_id, request_token
 from capture_core.decoding import decode_payload
-from capture_core.errors import EventTooLarge, InvalidPayload
+from capture_core.errors import EventTooLarge, InvalidPayload, RequestTooLarge
 from capture_core.events import Batch, Origin, normalise_event, read_batch
 from capture_core.keys import KeyStore
 from capture_core.observability import metrics
@@ -36,9 +37,16 @@ class HttpRequest:
 
     @property
     def client_ip(self) -> str | None:
-        # The left-most X-Forwarded-For entry is the client as the first proxy saw it.
+        # The left-most X-Forwarded-For entry is the client as the first proxy saw it; it is the
+        # client's own word, so only an IP address is taken (a long string would be copied into
+        # every stored event).
         forwarded = self.headers.get("x-forwarded-for", "").split(",", 1)[0].strip()
-        return forwarded or self.source_ip
+        if forwarded and len(forwarded) <= 45:
+            try:
+                return str(ipaddress.ip_address(forwarded))
+            except ValueError:
+                pass
+        return self.source_ip
 
 
 def utc_now() -> datetime:
@@ -76,13 +84,17 @@ class CapturePipeline:
             sent_at=batch.sent_at,
             historical_migration=batch.historical_migration,
         )
-        records = build_records(batch, origin, self._settings.max_record_bytes)
+        records = build_records(
+            batch, origin, self._settings.max_record_bytes, self._settings.max_stored_bytes
+        )
         self._sink.deliver(records, deadline)
         metrics.add_metric(name="EventsAccepted", unit="Count", value=len(batch.events))
         return len(batch.events)
 
 
-def build_records(batch: Batch, origin: Origin, max_record_bytes: int) -> list[bytes]:
+def build_records(
+    batch: Batch, origin: Origin, max_record_bytes: int, max_stored_bytes: int = 48 * 1024 * 1024
+) -> list[bytes]:
     """Every event of the batch, validated, stored as a line and packed into records.
 
     All of it happens before anything is sent, so an invalid or oversized event fails the request
@@ -90,13 +102,19 @@ def build_records(batch: Batch, origin: Origin, max_record_bytes: int) -> list[b
     """
     packer = RecordPacker(max_record_bytes)
     events = batch.events
+    total = 0
     for index, event in enumerate(events):
         try:
-            stored = normalise_event(event, origin)
+            line = serialise(normalise_event(event, origin))
         except InvalidPayload as error:
             error.attr = batch.attr(index, error.attr or "")
             raise
-        line = serialise(stored)
+        total += len(line)
+        if total > max_stored_bytes:
+            # Many tiny events inflate: each stored line carries the server's fields too.
+            raise RequestTooLarge(
+                f"The events of this request would take more than {max_stored_bytes} bytes stored."
+            )
         if len(line) > max_record_bytes:
             raise EventTooLarge(
                 f"This event is {len(line)} bytes once stored; one event may be at most "
@@ -118,6 +136,10 @@ def serialise(stored: dict[str, Any]) -> bytes:
     try:
         return orjson.dumps(stored, option=orjson.OPT_APPEND_NEWLINE)
     except TypeError:
-        # orjson refuses lone surrogates and integers beyond 64 bits, which valid JSON input
-        # can hold; the standard library writes both (escaped), so nothing valid is refused.
+        pass
+    # orjson refuses lone surrogates, integers beyond 64 bits and nesting past 255 levels, which
+    # valid JSON input can hold; the standard library writes the first two (escaped).
+    try:
         return (json.dumps(stored, ensure_ascii=True, separators=(",", ":")) + "\n").encode()
+    except RecursionError as error:
+        raise InvalidPayload("The event is nested too deeply to store.") from error

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     )
     max_request_bytes: int = Field(20 * MIB, gt=0, description="Largest request body, after base64.")
     max_payload_bytes: int = Field(20 * MIB, gt=0, description="Largest payload after decompression.")
+    max_stored_bytes: int = Field(
+        48 * MIB, gt=0, description="Largest total of a request's stored lines (tiny events inflate)."
+    )
     max_record_bytes: int = Field(
         1_024_000, gt=0, le=1_024_000, description="Largest Firehose record (Firehose's own cap: 1,000 KiB)."
     )

@@ -137,7 +137,14 @@ class FirehoseSink:
         attempt = 0
         metrics.add_metric(name="FirehoseBilledBytes", unit="Bytes", value=billed_bytes(records))
         while True:
-            pending = [record for call in plan_calls(pending) for record in self._put(call)]
+            unsent: list[bytes] = []
+            for number, call in enumerate(plan_calls(pending)):
+                # The first call always goes; a later one only if it can end by the deadline.
+                if (attempt or number) and self._clock() + self._max_call_seconds > deadline:
+                    unsent.extend(call)
+                    continue
+                unsent.extend(self._put(call))
+            pending = unsent
             if not pending:
                 return
             attempt += 1

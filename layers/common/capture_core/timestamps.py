@@ -86,7 +86,7 @@ def _parse_text(text: str) -> int | None:
     if text.isascii() and text.isdigit():
         return int(text) if len(text) <= 20 else None
     try:
-        parsed = datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(text.upper())  # RFC 3339 allows "t" and "z"
     except ValueError:
         return None
     return to_ms(parsed)
