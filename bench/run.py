@@ -46,6 +46,7 @@ from capture_core.pipeline import build_records  # noqa: E402
 from capture_core.sink import billed_bytes  # noqa: E402
 from capture_local.lambda_context import lambda_context  # noqa: E402
 from capture_local.rest_event import build_rest_event  # noqa: E402
+from fake_aws import FakeAws  # noqa: E402
 from payloads import TOKEN, browser_batch, gzip_bytes, json_bytes  # noqa: E402
 
 # Prices in us-east-1 (USD), as published by AWS; the model below says how each is applied.
@@ -64,54 +65,6 @@ class Figure:
     value: str
     target: str = ""
     passed: bool | None = None
-
-
-class FakeAws:
-    """Answers Firehose and DynamoDB at the boto level, counting Firehose calls."""
-
-    def __init__(self) -> None:
-        self.firehose_calls = 0
-        self.firehose_records = 0
-        self._pending_records = 0
-
-    def install(self, session: Any) -> None:
-        session.events.register("before-parameter-build.firehose.PutRecordBatch", self._count_records)
-        session.events.register("before-send.firehose.PutRecordBatch", self._put_record_batch)
-        session.events.register("before-send.dynamodb.GetItem", self._get_item)
-
-    def _count_records(self, params: dict[str, Any], **_: Any) -> None:
-        self._pending_records = len(params["Records"])
-
-    def _put_record_batch(self, request: Any, **_: Any) -> Any:
-        count = self._pending_records
-        self.firehose_calls += 1
-        self.firehose_records += count
-        answer = {"FailedPutCount": 0, "Encrypted": False, "RequestResponses": [{"RecordId": "r"}] * count}
-        return _response(request, answer)
-
-    def _get_item(self, request: Any, **_: Any) -> Any:
-        item = {
-            "kind": {"S": "project_key"},
-            "project_id": {"N": "1"},
-            "revoked": {"BOOL": False},
-            "anonymize_ips": {"BOOL": False},
-        }
-        return _response(request, {"Item": item})
-
-
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **_: Any) -> Any:
-        yield self._body
-
-
-def _response(request: Any, document: dict[str, Any]) -> Any:
-    from botocore.awsrequest import AWSResponse
-
-    body = json.dumps(document).encode()
-    return AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.1"}, _Raw(body))
 
 
 def median_seconds(action: Callable[[], Any], repeat: int, warmup: int = 2) -> float:
@@ -225,18 +178,23 @@ def in_process_figures(figures: list[Figure], repeat: int) -> dict[str, float]:
     return durations
 
 
+# Only what Lambda itself would do: import the handler, then call it with one event.
 COLD_HANDLER = """
-import os, sys, time
+import json, os, sys, time
 started = time.perf_counter()
 sys.path[:0] = {paths!r}
 import boto3
-from run import FakeAws, rest_event
-from capture_local.lambda_context import lambda_context
+from fake_aws import FakeAws
 boto3.setup_default_session(); FakeAws().install(boto3.DEFAULT_SESSION)
 import {module}
-event = rest_event("{path}", {body!r})
+
+class Context:
+    function_name = "bench"; memory_limit_in_mb = 512; aws_request_id = "cold"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    def get_remaining_time_in_millis(self): return 30000
+
 sys.stdout = open(os.devnull, "w")
-answer = {module}.lambda_handler(event, lambda_context("f", timeout_s=30))
+answer = {module}.lambda_handler(json.loads({event!r}), Context())
 assert answer["statusCode"] == 200, answer
 sys.stdout = sys.__stdout__
 print(time.perf_counter() - started)
@@ -248,6 +206,9 @@ import boto3
 boto3.client("firehose"); boto3.client("dynamodb")
 print(time.perf_counter() - started)
 """
+# What any handler using Powertools' Tracer pays on top: the X-Ray SDK builds its recorder, and
+# two botocore X-Ray clients for sampling, when imported.
+COLD_TRACER_FLOOR = COLD_BASELINE.replace("print(", "import aws_xray_sdk.core\nprint(")
 
 
 def run_python(code: str) -> tuple[float, str]:
@@ -267,8 +228,16 @@ def cold_start_figures(figures: list[Figure], runs: int) -> None:
     paths = [str(ROOT / "functions/capture"), str(ROOT / "functions/batch"), str(ROOT / "bench")]
     body = orjson.dumps({**browser_batch(1)[0], "api_key": TOKEN})
     baseline = statistics.median(run_python(COLD_BASELINE)[0] for _ in range(runs))
+    tracer_floor = statistics.median(run_python(COLD_TRACER_FLOOR)[0] for _ in range(runs))
+    figures.append(
+        Figure(
+            "cold start floor with Tracer: boto3-only + import aws_xray_sdk (process wall time)",
+            f"{tracer_floor * 1000:.0f} ms = {tracer_floor / baseline:.2f}x boto3-only",
+        )
+    )
     for module, path in (("capture_handler", "/e/"), ("batch_handler", "/batch/")):
-        code = COLD_HANDLER.format(paths=paths, module=module, path=path, body=body)
+        event = json.dumps(rest_event(path, body))
+        code = COLD_HANDLER.format(paths=paths, module=module, event=event)
         seconds = statistics.median(run_python(code)[0] for _ in range(runs))
         ratio = seconds / baseline
         figures.append(

@@ -9,10 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi import swagger_ui as swagger_ui_package
-from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 
 from capture_core.models import (
     CaptureRequestBody,
@@ -113,6 +110,9 @@ PREFLIGHT_RESPONSES: dict[int, Any] = {
 
 def merged_document(apps: Sequence[APIGatewayRestResolver]) -> dict[str, Any]:
     """One document for the resolvers of both functions."""
+    # Imported here, not at cold start: only the docs need them, and they cost ~50 ms to import.
+    from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge  # noqa: PLC0415
+
     merge = OpenAPIMerge(title=TITLE, version=VERSION, description=DESCRIPTION, on_conflict="error")
     for app in apps:
         merge.add_schema(
@@ -157,6 +157,9 @@ def add_docs_routes(app: APIGatewayRestResolver, apps: Sequence[APIGatewayRestRe
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui() -> Response[str]:
+        from aws_lambda_powertools.event_handler.openapi import swagger_ui as swagger_ui_package  # noqa: PLC0415
+        from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html  # noqa: PLC0415
+
         assets = Path(swagger_ui_package.__file__).parent
         html = generate_swagger_html(
             document_json(),

@@ -1,0 +1,55 @@
+"""Firehose and DynamoDB answered at the boto level: the real clients build, serialise and sign
+each request, and botocore's `before-send` event answers it instead of the network."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+
+
+class FakeAws:
+    """Answers Firehose and DynamoDB at the boto level, counting Firehose calls."""
+
+    def __init__(self) -> None:
+        self.firehose_calls = 0
+        self.firehose_records = 0
+        self._pending_records = 0
+
+    def install(self, session: Any) -> None:
+        session.events.register("before-parameter-build.firehose.PutRecordBatch", self._count_records)
+        session.events.register("before-send.firehose.PutRecordBatch", self._put_record_batch)
+        session.events.register("before-send.dynamodb.GetItem", self._get_item)
+
+    def _count_records(self, params: dict[str, Any], **_: Any) -> None:
+        self._pending_records = len(params["Records"])
+
+    def _put_record_batch(self, request: Any, **_: Any) -> Any:
+        count = self._pending_records
+        self.firehose_calls += 1
+        self.firehose_records += count
+        answer = {"FailedPutCount": 0, "Encrypted": False, "RequestResponses": [{"RecordId": "r"}] * count}
+        return _response(request, answer)
+
+    def _get_item(self, request: Any, **_: Any) -> Any:
+        item = {
+            "kind": {"S": "project_key"},
+            "project_id": {"N": "1"},
+            "revoked": {"BOOL": False},
+            "anonymize_ips": {"BOOL": False},
+        }
+        return _response(request, {"Item": item})
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self._body
+
+
+def _response(request: Any, document: dict[str, Any]) -> Any:
+    body = json.dumps(document).encode()
+    return AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.1"}, _Raw(body))
