@@ -33,43 +33,45 @@ def decompress_from_base64(text: str, limit: int) -> str | None:
     total = len(bits)
     reversed_bits = (bits + "0" * 64)[::-1]  # zeros past the end, as JavaScript reads undefined
 
-    end = len(reversed_bits)
-    first = int(reversed_bits[end - 2 : end], 2)
-    position = 2
+    # `cursor` walks down the reversed stream: the next code is the slice just below it.
+    cursor = len(reversed_bits)
+    stop = cursor - total  # at or below it, the stream is used up
+    first = int(reversed_bits[cursor - 2 : cursor], 2)
+    cursor -= 2
     if first == _END_OF_STREAM:
         return ""
     if first > _END_OF_STREAM:
         return None
-    width = 8 if first == 0 else 16
-    w = chr(int(reversed_bits[end - position - width : end - position], 2))
-    position += width
+    literal = 8 if first == 0 else 16
+    w = chr(int(reversed_bits[cursor - literal : cursor], 2))
+    cursor -= literal
     dictionary: list[str] = ["", "", "", w]
+    size = 4
     append_entry = dictionary.append
     result = [w]
     append_result = result.append
     length = 1
     enlarge_in, width = 4, 3
-    # The hot loop: one slice and one int() per code, with the reader inlined.
+    # The hot loop: one slice and one int() per code, the reader inlined.
     while True:
-        if position >= total:
+        if cursor <= stop:
             return None  # the stream ended without its end marker
-        start = end - position
-        position += width
-        code = int(reversed_bits[start - width : start], 2)
+        code = int(reversed_bits[cursor - width : cursor], 2)
+        cursor -= width
         if code < 2:
             literal = 8 if code == 0 else 16
-            start = end - position
-            position += literal
-            append_entry(chr(int(reversed_bits[start - literal : start], 2)))
-            code = len(dictionary) - 1
+            append_entry(chr(int(reversed_bits[cursor - literal : cursor], 2)))
+            cursor -= literal
+            code = size
+            size += 1
             enlarge_in -= 1
         elif code == _END_OF_STREAM:
             return "".join(result)
         if enlarge_in == 0:
             enlarge_in, width = 1 << width, width + 1
-        if code < len(dictionary):
+        if code < size:
             entry = dictionary[code]
-        elif code == len(dictionary):
+        elif code == size:
             entry = w + w[0]
         else:
             return None
@@ -78,6 +80,7 @@ def decompress_from_base64(text: str, limit: int) -> str | None:
             raise OutputTooLarge
         append_result(entry)
         append_entry(w + entry[0])
+        size += 1
         enlarge_in -= 1
         w = entry
         if enlarge_in == 0:
