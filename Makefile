@@ -16,7 +16,7 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 # The virtual environment is rebuilt whenever the dependency lists change.
-$(BIN)/.installed: pyproject.toml layers/common/requirements.txt
+$(BIN)/.installed: pyproject.toml layers/common/requirements.txt admin/requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
