@@ -350,3 +350,11 @@ def test_a_sent_at_too_far_off_to_correct_with_keeps_the_client_timestamp(app: C
     body["sent_at"] = "9999-01-01T00:00:00Z"
     assert app.request("POST", "/batch/", json.dumps(body)).status == 200
     assert app.stored()[0]["timestamp"] == "2026-01-15T09:59:58.000Z"
+
+
+def test_a_body_over_the_request_limit_is_413_before_it_is_read():
+    from capture_core.settings import Settings
+
+    app = CaptureApp(settings=Settings(max_request_bytes=1_000))
+    answer = app.request("POST", "/batch/", json.dumps({**EVENT, "properties": {"pad": "x" * 2_000}}))
+    assert (answer.status, answer.json()["code"]) == (413, "request_too_large")

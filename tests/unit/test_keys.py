@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from capture_core.errors import AuthUnavailable, InvalidApiKey, ProjectIdRequired
 from capture_core.keys import KeyStore, Project
@@ -131,3 +133,11 @@ def test_connection_errors_are_503_too(store: KeyStore, table: FakeKeyTable, mon
     monkeypatch.setattr(table, "get_item", unreachable)
     with pytest.raises(AuthUnavailable):
         store.project_for("phc_good")
+
+
+def test_the_cache_is_bounded(table: FakeKeyTable, clock: Clock):
+    store = KeyStore(table, "keys", ttl_seconds=60, max_size=1, timer=clock)
+    for token in ("phc_good", "phc_other", "phc_good"):
+        with contextlib.suppress(InvalidApiKey):
+            store.project_for(token)
+    assert table.get_item_calls == 3  # the first answer was evicted by the second
