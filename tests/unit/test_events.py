@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from capture_core.errors import InvalidPayload, NoData
-from capture_core.events import Origin, read_batch
+from capture_core.events import STORED_FIELDS, Origin, read_batch
 from capture_core.pipeline import build_records
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
@@ -208,6 +208,10 @@ def test_set_from_properties_is_stored():
 
 def test_unknown_top_level_keys_are_kept():
     assert one(library="custom", type="capture")["library"] == "custom"
+
+
+def test_a_stored_event_has_exactly_the_stored_fields_in_order():
+    assert list(one().keys()) == list(STORED_FIELDS)
 
 
 def test_stored_event_fields():

@@ -10,10 +10,17 @@ from capture_core.errors import SinkUnavailable
 from capture_core.sink import (
     MAX_BYTES_PER_CALL,
     FirehoseSink,
+    RecordPacker,
     billed_bytes,
-    pack_records,
     plan_calls,
 )
+
+
+def pack_records(lines: list[bytes], max_record_bytes: int = 1_024_000) -> list[bytes]:
+    packer = RecordPacker(max_record_bytes)
+    for line in lines:
+        packer.add(line)
+    return packer.records()
 
 
 def test_lines_are_packed_whole_into_records():

@@ -14,6 +14,7 @@ from capture_core import openapi, responses
 from capture_core.errors import CaptureError, InvalidPayload, MethodNotAllowed, NotFound, RequestTooLarge
 from capture_core.observability import logger, metrics
 from capture_core.pipeline import CapturePipeline, HttpRequest
+from capture_core.routes import ALLOWED_METHODS
 from capture_core.settings import Settings
 
 
@@ -95,7 +96,7 @@ def create_app(
         path = app.current_event.path.rstrip("/") or "/"
         if path in paths:
             failure: CaptureError = MethodNotAllowed(
-                f"{app.current_event.http_method} is not allowed here: use GET, POST or OPTIONS."
+                f"{app.current_event.http_method} is not allowed here: use {', '.join(ALLOWED_METHODS)}."
             )
         else:
             failure = NotFound(f"There is no route {app.current_event.path}.")

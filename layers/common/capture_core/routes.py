@@ -4,5 +4,4 @@ from __future__ import annotations
 
 CAPTURE_PATHS = ("/capture", "/e", "/i/v0/e", "/track", "/engage")
 BATCH_PATHS = ("/batch",)
-PAYLOAD_METHODS = ("GET", "POST")
 ALLOWED_METHODS = ("GET", "POST", "OPTIONS")

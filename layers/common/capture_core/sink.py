@@ -63,13 +63,6 @@ class RecordPacker:
         self._parts, self._size = [], 0
 
 
-def pack_records(lines: Iterable[bytes], max_record_bytes: int = MAX_RECORD_BYTES) -> list[bytes]:
-    packer = RecordPacker(max_record_bytes)
-    for line in lines:
-        packer.add(line)
-    return packer.records()
-
-
 def plan_calls(records: Sequence[bytes]) -> Iterator[list[bytes]]:
     """Group records into PutRecordBatch calls of at most 500 records and 4 MiB."""
     call: list[bytes] = []
