@@ -10,9 +10,27 @@ from typing import Any
 import boto3
 import click
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+from capture_core.key_items import SETTING_NAMES, ProjectSettings
 from capture_local import names
 
 from capture_admin.store import AdminError, KeyAdmin
+
+
+class _OnOff(click.ParamType):  # type: ignore[type-arg]
+    """`on` or `off`, as a bool."""
+
+    name = "on|off"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text not in {"on", "off"}:
+            self.fail(f"{value!r} is not on or off", param, ctx)
+        return text == "on"
+
+
+ON_OFF = _OnOff()
 
 
 def _table_from_stack(session: boto3.session.Session, stack: str) -> str:
@@ -80,7 +98,8 @@ def _show_secret(kind: str, secret: str) -> None:
 @click.pass_context
 def create_project(ctx: click.Context, project_id: int, name: str, anonymize_ips: bool) -> None:
     """Create a project and its first project API key (phc_…), printed once."""
-    _show_secret("project API key", _admin(ctx).create_project(project_id, name, anonymize_ips=anonymize_ips))
+    settings = ProjectSettings(anonymize_ips=anonymize_ips)
+    _show_secret("project API key", _admin(ctx).create_project(project_id, name, settings))
 
 
 @cli.command("create-key")
@@ -133,7 +152,8 @@ def revoke(ctx: click.Context, key: str) -> None:
     """Revoke a key, given by fingerprint (see `list`) or by the key itself."""
     info = _admin(ctx).revoke(key)
     click.echo(
-        f"revoked {info.kind} {info.fingerprint}: it stops working within the functions' key cache TTL"
+        f"revoked {info.kind} {info.fingerprint}: it stops working within the functions' key cache TTL "
+        "(KEY_CACHE_TTL_SECONDS, 60 s by default)"
     )
 
 
@@ -145,14 +165,71 @@ def rotate(ctx: click.Context, key: str) -> None:
     _show_secret("new key", _admin(ctx).rotate(key))
 
 
+CACHE_NOTE = (
+    "the functions see it within their key cache TTL (KEY_CACHE_TTL_SECONDS, 60 s by default), "
+    "browsers within that plus the remote config's Cache-Control max-age"
+)
+
+
 @cli.command("anonymize-ips")
 @click.argument("project_id", type=click.IntRange(min=1))
-@click.argument("state", type=click.Choice(["on", "off"]))
+@click.argument("state", type=ON_OFF)
 @click.pass_context
-def anonymize_ips(ctx: click.Context, project_id: int, state: str) -> None:
+def anonymize_ips(ctx: click.Context, project_id: int, state: bool) -> None:
     """Store a project's events with ip null (on), or with the caller's address (off)."""
-    changed = _admin(ctx).set_anonymize_ips(project_id, state == "on")
-    click.echo(f"project {project_id}: anonymize_ips {state} ({changed} keys updated)")
+    _, keys = _admin(ctx).update_settings(project_id, anonymize_ips=state)
+    click.echo(f"project {project_id}: anonymize_ips {_on_off(state)} ({keys} keys updated); {CACHE_NOTE}")
+
+
+@cli.command("project-settings")
+@click.argument("project_id", type=click.IntRange(min=1))
+@click.option("--autocapture", type=ON_OFF, help="posthog-js autocapture of clicks and changes.")
+@click.option("--heatmaps", type=ON_OFF, help="posthog-js heatmap data.")
+@click.option("--capture-performance", type=ON_OFF, help="Web vitals and network timing.")
+@click.option("--exception-autocapture", type=ON_OFF, help="Uncaught errors as $exception events.")
+@click.option("--dead-clicks", type=ON_OFF, help="Clicks that change nothing ($dead_click).")
+@click.option("--session-recording", type=ON_OFF, help="Session replay, sent to /s/.")
+@click.option(
+    "--recording-sample-rate", type=click.FloatRange(0, 1), help="Share of sessions recorded (0..1)."
+)
+@click.option("--recording-min-duration-ms", type=click.IntRange(min=0), help="Shortest session kept, in ms.")
+@click.pass_context
+def project_settings(ctx: click.Context, /, project_id: int, **options: Any) -> None:
+    """Show a project's settings, or change the ones given."""
+    changes = {name: value for name, value in options.items() if value is not None}
+    admin = _admin(ctx)
+    if changes:
+        settings, keys = admin.update_settings(project_id, **changes)
+        click.echo(f"project {project_id}: updated on the project and {keys} keys; {CACHE_NOTE}", err=True)
+    else:
+        settings = admin.settings(project_id)
+    click.echo(_settings_text(settings))
+
+
+@cli.command("projects")
+@click.pass_context
+def projects(ctx: click.Context) -> None:
+    """List projects with their settings and their keys' fingerprints (never the keys)."""
+    for project in _admin(ctx).projects():
+        token = project.token_fingerprint or "none (create one with create-key)"
+        click.echo(f"project {project.project_id}  {project.name}")
+        click.echo(f"  settings  {_settings_text(project.settings)}")
+        click.echo(f"  token     {token}")
+        for key in project.keys:
+            status = "revoked" if key.revoked else "active"
+            click.echo(f"  {key.kind:<13} {key.fingerprint}  {status:<7}  {key.created_at}  {key.name}")
+
+
+def _on_off(value: bool) -> str:
+    return "on" if value else "off"
+
+
+def _setting_text(value: bool | float) -> str:
+    return _on_off(value) if isinstance(value, bool) else format(value, "g")
+
+
+def _settings_text(settings: ProjectSettings) -> str:
+    return " ".join(f"{name}={_setting_text(getattr(settings, name))}" for name in SETTING_NAMES)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,23 +1,40 @@
 """Key management on the key table: the operations behind `capture-keys`, in the item schema of
-`capture_core.keys` (the functions read what this writes)."""
+`capture_core.key_items` (the functions read what this writes).
+
+The rule every operation keeps: a project's record names its newest active project key as its
+`token` (the token events sent with a personal key are stored under), or none while it has no
+active key. `create-key`, `revoke` and `rotate` change the keys and the record in one transaction.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
-from capture_core.keys import (
+from capture_core.aws_errors import error_code
+from capture_core.key_items import (
+    PERSONAL_KEY_PREFIX,
     PROJECT,
     PROJECT_KEY,
+    PROJECT_KEY_PREFIX,
+    ProjectSettings,
     fingerprint,
+    flag,
+    is_live,
     personal_key_item,
     project_item,
     project_key_item,
     project_record_id,
+    scope_of,
 )
+
+FINGERPRINT_LENGTH = 16
+# DynamoDB's cap on the items of one transaction.
+MAX_TRANSACTION_ITEMS = 100
 
 
 class AdminError(Exception):
@@ -36,8 +53,36 @@ class KeyInfo:
     revoked: bool
 
 
+@dataclass(frozen=True)
+class ProjectInfo:
+    """What `projects` shows of a project: its settings and its keys' fingerprints."""
+
+    project_id: int
+    name: str
+    settings: ProjectSettings
+    token_fingerprint: str | None
+    keys: tuple[KeyInfo, ...]
+
+
 def new_secret(prefix: str) -> str:
     return prefix + secrets.token_urlsafe(32)
+
+
+def _key_info(item: dict[str, Any]) -> KeyInfo:
+    kind = item["kind"]["S"]
+    if kind == PROJECT_KEY:
+        projects = item["project_id"]["N"]
+    else:
+        scope = scope_of(item)
+        projects = "all" if scope is None else ",".join(str(project_id) for project_id in sorted(scope))
+    return KeyInfo(
+        fingerprint=item["fingerprint"]["S"],
+        kind=kind,
+        name=item["name"]["S"],
+        projects=projects,
+        created_at=item["created_at"]["S"],
+        revoked=flag(item, "revoked"),
+    )
 
 
 class KeyAdmin:
@@ -45,127 +90,217 @@ class KeyAdmin:
         self._client = client
         self._table = table_name
 
-    def create_project(self, project_id: int, name: str, *, anonymize_ips: bool = False) -> str:
+    # Projects
+
+    def create_project(self, project_id: int, name: str, settings: ProjectSettings | None = None) -> str:
         """Create a project and its first project key; returns the key (shown once)."""
-        token = new_secret("phc_")
+        settings = settings or ProjectSettings()
+        token = new_secret(PROJECT_KEY_PREFIX)
+        record = project_item(project_id, name, token, settings)
         try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=project_item(project_id, name, token, anonymize_ips=anonymize_ips),
-                ConditionExpression="attribute_not_exists(key_id)",
+            self._transact(
+                [
+                    {"Put": {**self._put(record), "ConditionExpression": "attribute_not_exists(key_id)"}},
+                    {"Put": self._new(project_key_item(token, project_id, name, settings))},
+                ]
             )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise AdminError(f"project {project_id} already exists") from error
+        except AdminError as error:
+            if "ConditionalCheckFailed" in str(error):
+                raise AdminError(f"project {project_id} already exists") from None
             raise
-        self._put_new(project_key_item(token, project_id, name, anonymize_ips=anonymize_ips))
         return token
 
-    def create_project_key(self, project_id: int) -> str:
-        """Another project key for an existing project (its name and IP setting are copied)."""
-        project = self._project(project_id)
-        token = new_secret("phc_")
-        self._put_new(
-            project_key_item(
-                token, project_id, project["name"]["S"], anonymize_ips=project["anonymize_ips"]["BOOL"]
+    def settings(self, project_id: int) -> ProjectSettings:
+        return ProjectSettings.from_item(self._project(project_id))
+
+    def update_settings(self, project_id: int, **changes: Any) -> tuple[ProjectSettings, int]:
+        """Change some of a project's settings, on its record and every one of its keys at once;
+        returns the new settings and how many keys carry them."""
+        record = self._project(project_id)
+        settings = dataclasses.replace(ProjectSettings.from_item(record), **changes)
+        keys = [item for item in self._scan() if self._is_key_of(item, project_id)]
+        attributes = settings.attributes()
+        update = {
+            "UpdateExpression": "SET " + ", ".join(f"#{name} = :{name}" for name in attributes),
+            "ExpressionAttributeNames": {f"#{name}": name for name in attributes},
+            "ExpressionAttributeValues": {f":{name}": value for name, value in attributes.items()},
+        }
+        items = [record, *keys]
+        # One transaction per 100 items; a project has far fewer keys than that.
+        for start in range(0, len(items), MAX_TRANSACTION_ITEMS):
+            chunk = items[start : start + MAX_TRANSACTION_ITEMS]
+            self._transact([{"Update": {**self._key(item), **update}} for item in chunk])
+        return settings, len(keys)
+
+    def projects(self) -> list[ProjectInfo]:
+        items = list(self._scan())
+        result = []
+        for record in items:
+            if record["kind"]["S"] != PROJECT:
+                continue
+            project_id = int(record["project_id"]["N"])
+            keys = [_key_info(item) for item in items if self._can_write_to(item, project_id)]
+            token = record.get("token", {}).get("S")
+            result.append(
+                ProjectInfo(
+                    project_id=project_id,
+                    name=record["name"]["S"],
+                    settings=ProjectSettings.from_item(record),
+                    token_fingerprint=fingerprint(token) if token else None,
+                    keys=tuple(sorted(keys, key=lambda key: (key.kind, key.created_at))),
+                )
             )
-        )
+        return sorted(result, key=lambda project: project.project_id)
+
+    # Keys
+
+    def create_project_key(self, project_id: int) -> str:
+        """Another project key for an existing project, which becomes the project's token."""
+        record = self._project(project_id)
+        token = new_secret(PROJECT_KEY_PREFIX)
+        item = project_key_item(token, project_id, record["name"]["S"], ProjectSettings.from_item(record))
+        self._transact([{"Put": self._new(item)}, self._name_token(record, token)])
         return token
 
     def create_personal_key(self, name: str, project_ids: Sequence[int] | None) -> str:
         """A personal key for the given projects (None: all); only its hash is stored."""
         for project_id in project_ids or ():
             self._project(project_id)
-        secret = new_secret("phx_")
-        self._put_new(personal_key_item(secret, name, project_ids))
+        secret = new_secret(PERSONAL_KEY_PREFIX)
+        self._client.put_item(**self._new(personal_key_item(secret, name, project_ids)))
         return secret
 
     def list_keys(self, project_id: int | None = None) -> list[KeyInfo]:
-        keys = []
-        for item in self._scan():
-            kind = item["kind"]["S"]
-            if kind == PROJECT:
-                continue
-            if kind == PROJECT_KEY:
-                projects = item["project_id"]["N"]
-            elif item.get("all_projects", {}).get("BOOL"):
-                projects = "all"
-            else:
-                projects = ",".join(sorted(item.get("project_ids", {}).get("NS", []), key=int))
-            if project_id is not None and projects != "all" and str(project_id) not in projects.split(","):
-                continue
-            keys.append(
-                KeyInfo(
-                    fingerprint=item["fingerprint"]["S"],
-                    kind=kind,
-                    name=item["name"]["S"],
-                    projects=projects,
-                    created_at=item["created_at"]["S"],
-                    revoked=item["revoked"]["BOOL"],
-                )
-            )
+        keys = [
+            _key_info(item)
+            for item in self._scan()
+            if item["kind"]["S"] != PROJECT and (project_id is None or self._can_write_to(item, project_id))
+        ]
         return sorted(keys, key=lambda key: (key.kind, key.created_at, key.fingerprint))
 
     def revoke(self, key: str) -> KeyInfo:
         """Revoke the key with this fingerprint (or this very key); it stops working within the
-        functions' cache TTL."""
+        functions' cache TTL. A project key that the project's record names is replaced there by
+        the newest active key left, if any."""
         item = self._find(key)
-        self._client.update_item(
-            TableName=self._table,
-            Key={"key_id": item["key_id"]},
-            UpdateExpression="SET revoked = :true",
-            ExpressionAttributeValues={":true": {"BOOL": True}},
-        )
-        return next(info for info in self.list_keys() if info.fingerprint == item["fingerprint"]["S"])
+        actions = [self._revocation(item)]
+        if item["kind"]["S"] == PROJECT_KEY:
+            project_id = int(item["project_id"]["N"])
+            record = self._project(project_id)
+            if record.get("token", {}).get("S") == item["key_id"]["S"]:
+                left = self._newest_active_key(project_id, excluding=item["key_id"]["S"])
+                actions.append(self._name_token(record, left))
+        self._transact(actions)
+        return dataclasses.replace(_key_info(item), revoked=True)
 
     def rotate(self, key: str) -> str:
         """A new key with the same project or scope; the old one is revoked. Returns the new key."""
         item = self._find(key)
-        if item["revoked"]["BOOL"]:
+        if flag(item, "revoked"):
             raise AdminError(f"key {item['fingerprint']['S']} is revoked already")
         if item["kind"]["S"] == PROJECT_KEY:
             project_id = int(item["project_id"]["N"])
-            new = self.create_project_key(project_id)
-            if self._project(project_id)["token"]["S"] == item["key_id"]["S"]:
-                # Events sent with a personal key are stored under the project's current key.
-                self._client.update_item(
-                    TableName=self._table,
-                    Key={"key_id": {"S": project_record_id(project_id)}},
-                    UpdateExpression="SET #token = :new",
-                    ExpressionAttributeNames={"#token": "token"},
-                    ExpressionAttributeValues={":new": {"S": new}},
-                )
-        else:
-            scope = (
-                None
-                if item.get("all_projects", {}).get("BOOL")
-                else [int(n) for n in item["project_ids"]["NS"]]
+            record = self._project(project_id)
+            new = new_secret(PROJECT_KEY_PREFIX)
+            new_item = project_key_item(
+                new, project_id, record["name"]["S"], ProjectSettings.from_item(record)
             )
-            new = self.create_personal_key(item["name"]["S"], scope)
-        self.revoke(item["fingerprint"]["S"])
+            # The new key is the newest, so it becomes the token whichever key was rotated.
+            self._transact(
+                [{"Put": self._new(new_item)}, self._revocation(item), self._name_token(record, new)]
+            )
+            return new
+        new = new_secret(PERSONAL_KEY_PREFIX)
+        self._transact(
+            [
+                {"Put": self._new(personal_key_item(new, item["name"]["S"], scope_of(item)))},
+                self._revocation(item),
+            ]
+        )
         return new
 
-    def set_anonymize_ips(self, project_id: int, enabled: bool) -> int:
-        """Turn IP anonymisation on or off for a project and each of its keys; returns keys changed."""
-        self._project(project_id)
-        changed = 0
-        for item in self._scan():
-            is_project = item["key_id"]["S"] == project_record_id(project_id)
-            is_its_key = item["kind"]["S"] == PROJECT_KEY and int(item["project_id"]["N"]) == project_id
-            if is_project or is_its_key:
-                self._client.update_item(
-                    TableName=self._table,
-                    Key={"key_id": item["key_id"]},
-                    UpdateExpression="SET anonymize_ips = :value",
-                    ExpressionAttributeValues={":value": {"BOOL": enabled}},
-                )
-                changed += is_its_key
-        return changed
+    # Items and transactions
 
-    def _put_new(self, item: dict[str, Any]) -> None:
-        self._client.put_item(
-            TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(key_id)"
-        )
+    def _put(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {"TableName": self._table, "Item": item}
+
+    def _new(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {**self._put(item), "ConditionExpression": "attribute_not_exists(key_id)"}
+
+    def _key(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {"TableName": self._table, "Key": {"key_id": item["key_id"]}}
+
+    def _revocation(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Update": {
+                **self._key(item),
+                "UpdateExpression": "SET revoked = :true",
+                "ExpressionAttributeValues": {":true": {"BOOL": True}},
+            }
+        }
+
+    def _name_token(self, record: dict[str, Any], token: str | None) -> dict[str, Any]:
+        """Set (or, with None, remove) the token the project's record names; only if the record
+        still names what it named when read, so two operators cannot interleave."""
+        update: dict[str, Any] = {**self._key(record)}
+        names = {"#token": "token"}
+        values: dict[str, Any] = {}
+        if token is None:
+            update["UpdateExpression"] = "REMOVE #token"
+        else:
+            update["UpdateExpression"] = "SET #token = :new"
+            values[":new"] = {"S": token}
+        current = record.get("token", {}).get("S")
+        if current is None:
+            update["ConditionExpression"] = "attribute_not_exists(#token)"
+        else:
+            update["ConditionExpression"] = "#token = :current"
+            values[":current"] = {"S": current}
+        update["ExpressionAttributeNames"] = names
+        update["ExpressionAttributeValues"] = values
+        return {"Update": update}
+
+    def _transact(self, actions: list[dict[str, Any]]) -> None:
+        try:
+            self._client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if error_code(error) == "TransactionCanceledException":
+                reasons = [
+                    reason.get("Code", "")
+                    for reason in error.response.get("CancellationReasons", [])
+                    if reason.get("Code") not in {None, "", "None"}
+                ]
+                raise AdminError(
+                    f"the change was refused ({', '.join(reasons) or 'transaction cancelled'}): "
+                    "another change may have happened at the same time; try again"
+                ) from error
+            raise
+
+    def _newest_active_key(self, project_id: int, *, excluding: str) -> str | None:
+        keys = [
+            item
+            for item in self._scan()
+            if self._is_key_of(item, project_id)
+            and is_live(item, PROJECT_KEY)
+            and item["key_id"]["S"] != excluding
+        ]
+        if not keys:
+            return None
+        newest = max(keys, key=lambda item: (item["created_at"]["S"], item["key_id"]["S"]))
+        return str(newest["key_id"]["S"])
+
+    @staticmethod
+    def _is_key_of(item: dict[str, Any], project_id: int) -> bool:
+        return item["kind"]["S"] == PROJECT_KEY and int(item["project_id"]["N"]) == project_id
+
+    @classmethod
+    def _can_write_to(cls, item: dict[str, Any], project_id: int) -> bool:
+        if item["kind"]["S"] == PROJECT_KEY:
+            return cls._is_key_of(item, project_id)
+        if item["kind"]["S"] == PROJECT:
+            return False
+        scope = scope_of(item)
+        return scope is None or project_id in scope
 
     def _project(self, project_id: int) -> dict[str, Any]:
         item = self._client.get_item(
@@ -176,10 +311,18 @@ class KeyAdmin:
         return dict(item)
 
     def _find(self, key: str) -> dict[str, Any]:
-        wanted = key if len(key) == 16 and not key.startswith(("phc_", "phx_")) else fingerprint(key)
+        typed = key.strip()
+        is_key = typed.startswith((PROJECT_KEY_PREFIX, PERSONAL_KEY_PREFIX))
+        # Fingerprints are hex: any case is the same fingerprint.
+        wanted = fingerprint(typed) if is_key else typed.lower()
+        if not is_key and len(wanted) != FINGERPRINT_LENGTH:
+            raise AdminError(
+                f"{typed!r} is neither a key nor a fingerprint (16 hex digits; see `capture-keys list`)"
+            )
         matches = [item for item in self._scan() if item.get("fingerprint", {}).get("S") == wanted]
         if not matches:
-            raise AdminError(f"no key with fingerprint {wanted} (see `capture-keys list`)")
+            shown = "that key" if is_key else f"fingerprint {typed}"
+            raise AdminError(f"no key with {shown} (see `capture-keys list`)")
         return matches[0]
 
     def _scan(self) -> Iterator[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
-from capture_core.keys import personal_key_item, project_item, project_key_item
+from capture_core.key_items import ProjectSettings, personal_key_item, project_item, project_key_item
 
 
 class FakeKeyTable:
@@ -23,9 +23,10 @@ class FakeKeyTable:
         return table
 
     def add_project(self, token: str, project_id: int, *, anonymize_ips: bool = False) -> None:
+        settings = ProjectSettings(anonymize_ips=anonymize_ips)
         for item in (
-            project_item(project_id, "test", token, anonymize_ips=anonymize_ips),
-            project_key_item(token, project_id, "test", anonymize_ips=anonymize_ips),
+            project_item(project_id, "test", token, settings),
+            project_key_item(token, project_id, "test", settings),
         ):
             self.items[item["key_id"]["S"]] = item
 

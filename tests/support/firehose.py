@@ -47,9 +47,20 @@ class FaultyFirehose:
         self.calls = 0
         self.records_sent = 0
 
-    def put_record_batch(self, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> dict[str, Any]:
+    def client(self, connect_timeout: float, read_timeout: float) -> _TimedView:
+        """This Firehose as a client with these timeouts sees it (for `TimeBoundClients`)."""
+        return _TimedView(self, connect_timeout + read_timeout)
+
+    def put_record_batch(
+        self, DeliveryStreamName: str, Records: list[dict[str, bytes]], timeout: float | None = None
+    ) -> dict[str, Any]:
         self.calls += 1
         self.records_sent += len(Records)
+        if timeout is not None and self.call_seconds > timeout:
+            # The client gives up at its timeout; whether Firehose kept the records, it never says.
+            if self.clock:
+                self.clock.sleep(timeout)
+            raise ReadTimeoutError(endpoint_url="https://firehose")
         if self.clock:
             self.clock.sleep(self.call_seconds)
         if self.random.random() < self.call_error_rate:
@@ -68,3 +79,12 @@ class FaultyFirehose:
 
     def stored_lines(self) -> list[bytes]:
         return [line for record, n in self.accepted.items() for _ in range(n) for line in record.splitlines()]
+
+
+class _TimedView:
+    def __init__(self, firehose: FaultyFirehose, timeout: float) -> None:
+        self._firehose = firehose
+        self.timeout = timeout
+
+    def put_record_batch(self, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> dict[str, Any]:
+        return self._firehose.put_record_batch(DeliveryStreamName, Records, timeout=self.timeout)

@@ -16,7 +16,8 @@ def token(
     query: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
 ) -> str:
-    return request_token(read_batch(payload, "/batch"), form, query or {}, headers or {})
+    fields = {"api_key": form.encode()} if form else {}
+    return request_token(read_batch(payload, "/batch"), fields, query or {}, headers or {})
 
 
 EVENT = {"event": "e", "distinct_id": "u"}

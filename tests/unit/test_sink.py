@@ -11,6 +11,7 @@ from capture_core.sink import (
     MAX_BYTES_PER_CALL,
     FirehoseSink,
     RecordPacker,
+    TimeBoundClients,
     billed_bytes,
     plan_calls,
 )
@@ -85,7 +86,8 @@ def connection_error(data: list[bytes]) -> dict[str, Any]:
 
 
 def sink(client: ScriptedFirehose) -> FirehoseSink:
-    return FirehoseSink(client, "stream", clock=lambda: 0.0, sleep=lambda _: None, max_call_seconds=1)
+    clients = TimeBoundClients(lambda connect, read: client, [(0.5, 0.5)])
+    return FirehoseSink(clients, "stream", clock=lambda: 0.0, sleep=lambda _: None)
 
 
 def test_only_failed_records_are_resent():
@@ -111,7 +113,8 @@ def test_outage_past_the_deadline_is_sink_unavailable():
         return now[0]
 
     client = ScriptedFirehose(*[raise_error("ServiceUnavailableException")] * 100)
-    sink = FirehoseSink(client, "stream", clock=clock, sleep=lambda _: None, max_call_seconds=0.5)
+    clients = TimeBoundClients(lambda connect, read: client, [(0.25, 0.25)])
+    sink = FirehoseSink(clients, "stream", clock=clock, sleep=lambda _: None)
     with pytest.raises(SinkUnavailable):
         sink.deliver([b"r"], deadline=5.0)
     assert 1 < len(client.calls) < 10

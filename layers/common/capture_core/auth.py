@@ -7,19 +7,18 @@ from typing import Any
 
 from capture_core.errors import InconsistentApiKeys, InvalidApiKey, InvalidPayload, MissingApiKey
 from capture_core.events import Batch, event_token
-
-MAX_TOKEN_LENGTH = 200
+from capture_core.key_items import MAX_KEY_LENGTH, is_well_formed_key
 
 
 def request_token(
-    batch: Batch, form_token: str | None, query: Mapping[str, str], headers: Mapping[str, str]
+    batch: Batch, form: Mapping[str, bytes], query: Mapping[str, str], headers: Mapping[str, str]
 ) -> str:
     """The request's token, first found wins: envelope, events, form, query, `Authorization: Bearer`."""
     # The events must agree among themselves even when the envelope's key wins.
     events_token = _events_token(batch)
     candidate = batch.token if batch.token is not None else events_token
     if candidate is None:
-        candidate = form_token or query.get("api_key") or query.get("token") or _bearer(headers)
+        candidate = outside_token(form, query, headers)
     if candidate is None:
         raise MissingApiKey(
             'No API key: send your project API key as "api_key" (or "token") in the body or the query string.'
@@ -45,6 +44,23 @@ def _events_token(batch: Batch) -> Any:
     return found
 
 
+def outside_token(
+    form: Mapping[str, bytes], query: Mapping[str, str], headers: Mapping[str, str]
+) -> str | None:
+    """A token sent beside the payload: form `api_key`/`token`, query `api_key`/`token`, Bearer."""
+    return (
+        _form_text(form.get("api_key"))
+        or _form_text(form.get("token"))
+        or query.get("api_key")
+        or query.get("token")
+        or _bearer(headers)
+    )
+
+
+def _form_text(value: bytes | None) -> str | None:
+    return value.decode("utf-8", errors="replace") if value else None
+
+
 def _bearer(headers: Mapping[str, str]) -> str | None:
     scheme, _, credentials = headers.get("authorization", "").strip().partition(" ")
     return credentials if scheme.lower() == "bearer" and credentials.strip() else None
@@ -56,10 +72,11 @@ def _checked(candidate: Any) -> str:
     token = candidate.strip()
     if not token:
         raise InvalidApiKey("The API key is empty.")
-    if len(token) > MAX_TOKEN_LENGTH:
-        raise InvalidApiKey(f"The API key is longer than {MAX_TOKEN_LENGTH} characters.")
-    if not token.isascii() or "\x00" in token:
-        raise InvalidApiKey("The API key must be printable ASCII.")
+    if len(token) > MAX_KEY_LENGTH:
+        raise InvalidApiKey(f"The API key is longer than {MAX_KEY_LENGTH} characters.")
+    if not is_well_formed_key(token):
+        # Refused before any lookup: no string outside the keys' alphabet can name a table item.
+        raise InvalidApiKey("The API key may hold only letters, digits, _ and -.")
     return token
 
 

@@ -9,19 +9,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from email.parser import BytesParser
-from email.policy import HTTP
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-import orjson
-
-from capture_core import lz_string
+from capture_core import json_codec, lz_string
 from capture_core.errors import InvalidPayload, NoData, RequestTooLarge
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -38,12 +33,17 @@ _COMPRESSION_ALIASES = {
 }
 
 
+# A form holds a handful of fields; more parts than this is not a form a client sends.
+MAX_MULTIPART_PARTS = 64
+MAX_MULTIPART_HEADER_BYTES = 4096
+
+
 @dataclass(frozen=True, slots=True)
 class DecodedPayload:
-    """The parsed JSON payload and the credentials a form carried beside it."""
+    """The parsed JSON payload and the form fields that came beside it (`auth` reads the keys)."""
 
     data: Any
-    form_token: str | None = None
+    form: Mapping[str, bytes] = field(default_factory=dict)
 
 
 def decode_payload(
@@ -52,6 +52,7 @@ def decode_payload(
     body: bytes,
     *,
     max_payload_bytes: int,
+    parse_budget_bytes: int,
 ) -> DecodedPayload:
     """Decode a request's payload. `headers` must be keyed by lower-case names."""
     form: dict[str, bytes] = {}
@@ -84,8 +85,8 @@ def decode_payload(
         query.get("compression") or _text(form.get("compression")) or headers.get("content-encoding")
     )
     data = _decompress(raw, hint, max_payload_bytes)
-    token = _text(form.get("api_key")) or _text(form.get("token")) or None
-    return DecodedPayload(data=parse_json(data), form_token=token)
+    json_codec.check_budget(data, parse_budget_bytes)
+    return DecodedPayload(data=json_codec.loads(data), form=form)
 
 
 def _text(value: bytes | None) -> str | None:
@@ -113,21 +114,45 @@ def _urlencoded_fields(body: bytes) -> dict[str, bytes]:
 
 
 def _multipart_fields(body: bytes, content_type: str) -> dict[str, bytes]:
-    head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", errors="replace")
+    # Imported here: only multipart requests (rare: old clients' forms) need the parser.
+    import multipart  # noqa: PLC0415
+
+    boundary = multipart.parse_options_header(content_type)[1].get("boundary")
+    if not boundary:
+        raise InvalidPayload("The multipart/form-data body has no boundary in its Content-Type.")
     fields: dict[str, bytes] = {}
+    name: str | None = None
+    content = bytearray()
+    # A streaming parser with limits: parts, header size and count are bounded, parts are not
+    # parsed as MIME (no nesting, no encoded words), and nothing is read twice.
+    parser = multipart.PushMultipartParser(
+        boundary,
+        max_header_size=MAX_MULTIPART_HEADER_BYTES,
+        max_header_count=8,
+        max_segment_count=MAX_MULTIPART_PARTS,
+    )
     try:
-        message = BytesParser(policy=HTTP).parsebytes(head + body)
-        if not message.is_multipart():
-            raise InvalidPayload("The multipart/form-data body could not be read (is the boundary right?).")
-        for part in message.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            if name not in FORM_FIELDS or name in fields:
-                continue
-            content = part.get_payload(decode=True)
-            fields[name] = content if isinstance(content, bytes) else b""
-    except (IndexError, ValueError, TypeError, LookupError, AttributeError) as error:
-        # The standard library's MIME parser fails in several ways on malformed headers.
-        raise InvalidPayload("The multipart/form-data body could not be read: malformed headers.") from error
+        with parser:
+            for event in parser.parse(body):
+                if isinstance(event, multipart.MultipartSegment):
+                    # The first part of each field counts; other parts are skipped unread.
+                    name = event.name if event.name in FORM_FIELDS and event.name not in fields else None
+                    content = bytearray()
+                elif event is None:
+                    if name is not None:
+                        fields[name] = bytes(content)
+                    name = None
+                elif name is not None:
+                    content += event
+            for _ in parser.parse(b""):
+                pass
+    except multipart.ParserLimitReached as error:
+        raise RequestTooLarge(
+            f"The multipart/form-data body is over this API's limits ({MAX_MULTIPART_PARTS} parts, "
+            f"{MAX_MULTIPART_HEADER_BYTES} bytes of headers per part)."
+        ) from error
+    except multipart.MultipartError as error:
+        raise InvalidPayload(f"The multipart/form-data body could not be read: {error}.") from error
     return fields
 
 
@@ -209,26 +234,3 @@ def _base64_decode(data: bytes | bytearray | str) -> bytes | None:
         return base64.b64decode(compact + b"=" * (-len(compact) % 4))
     except binascii.Error:
         return None
-
-
-def parse_json(data: bytes | bytearray | str) -> Any:
-    """Parse UTF-8 JSON; NaN and ±Infinity become null, as JavaScript's JSON.stringify would write."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        pass
-    # The slow path: non-standard constants, integers beyond 64 bits, lone surrogate escapes.
-    try:
-        text = data if isinstance(data, str) else bytes(data).decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InvalidPayload(f"The payload is not valid UTF-8 (byte {error.start}).") from error
-    try:
-        return json.loads(text, parse_constant=lambda _: None)
-    except json.JSONDecodeError as error:
-        raise InvalidPayload(
-            f"The payload is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}."
-        ) from error
-    except ValueError as error:  # e.g. an integer of more digits than Python converts
-        raise InvalidPayload(f"The payload is not valid JSON: {error}.") from error
-    except RecursionError as error:
-        raise InvalidPayload("The payload is nested too deeply.") from error

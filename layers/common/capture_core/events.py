@@ -6,16 +6,15 @@
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
 import uuid6
 
+from capture_core import json_codec
 from capture_core.errors import InvalidPayload, NoData
 from capture_core.timestamps import EPOCH, format_ms, in_range, parse_ms, to_ms
 
@@ -130,8 +129,11 @@ def _event_objects(items: list[Any], prefix: str, is_engage: bool) -> list[dict[
         if not isinstance(item, dict):
             raise InvalidPayload("Each event must be a JSON object.", attr=prefix.format(i=index).rstrip("."))
     if is_engage:
-        # /engage carries person updates without an event name: they are identify events.
-        return [item if "event" in item else {**item, "event": "$identify"} for item in items]
+        # /engage carries person updates without an event name: they are identify events. Named
+        # in place: a copy of each object would double what a large body costs.
+        for item in items:
+            if "event" not in item:
+                item["event"] = "$identify"
     return items
 
 
@@ -222,15 +224,9 @@ def _distinct_id(event: dict[str, Any], properties: dict[str, Any]) -> str:
 
 def _compact_json(value: Any) -> str:
     try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        # Integers beyond 64 bits and lone surrogates: orjson refuses them, the standard library not.
-        try:
-            return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-        except RecursionError as error:
-            raise InvalidPayload(
-                'Event field "distinct_id" is nested too deeply.', attr="distinct_id"
-            ) from error
+        return json_codec.dumps_text(value)
+    except InvalidPayload as error:
+        raise InvalidPayload('Event field "distinct_id" is nested too deeply.', attr="distinct_id") from error
 
 
 def _uuid(value: Any) -> str:

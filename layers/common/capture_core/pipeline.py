@@ -6,14 +6,12 @@ Both functions run this same pipeline; they differ only in sizing (template.yaml
 from __future__ import annotations
 
 import ipaddress
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
+from capture_core import json_codec
 from capture_core.auth import request_project_id, request_token
 from capture_core.decoding import decode_payload
 from capture_core.errors import EventTooLarge, InvalidPayload, RequestTooLarge
@@ -71,10 +69,14 @@ class CapturePipeline:
         """Store every event of `request`, or raise; returns how many events were stored."""
         now = self._clock()
         decoded = decode_payload(
-            request.query, request.headers, request.body, max_payload_bytes=self._settings.max_payload_bytes
+            request.query,
+            request.headers,
+            request.body,
+            max_payload_bytes=self._settings.max_payload_bytes,
+            parse_budget_bytes=self._settings.parse_budget_bytes,
         )
         batch = read_batch(decoded.data, request.path, request.query.get("_"))
-        token = request_token(batch, decoded.form_token, request.query, request.headers)
+        token = request_token(batch, decoded.form, request.query, request.headers)
         project = self._keys.project_for(token, request_project_id(batch, request.query))
         origin = Origin(
             now=now,
@@ -105,7 +107,7 @@ def build_records(
     total = 0
     for index, event in enumerate(events):
         try:
-            line = serialise(normalise_event(event, origin))
+            line = json_codec.dumps_line(normalise_event(event, origin))
         except InvalidPayload as error:
             error.attr = batch.attr(index, error.attr or "")
             raise
@@ -129,17 +131,3 @@ def build_records(
 
 
 _DONE: dict[str, Any] = {}
-
-
-def serialise(stored: dict[str, Any]) -> bytes:
-    """A stored event as one newline-terminated JSON line (NDJSON)."""
-    try:
-        return orjson.dumps(stored, option=orjson.OPT_APPEND_NEWLINE)
-    except TypeError:
-        pass
-    # orjson refuses lone surrogates, integers beyond 64 bits and nesting past 255 levels, which
-    # valid JSON input can hold; the standard library writes the first two (escaped).
-    try:
-        return (json.dumps(stored, ensure_ascii=True, separators=(",", ":")) + "\n").encode()
-    except RecursionError as error:
-        raise InvalidPayload("The event is nested too deeply to store.") from error

@@ -39,6 +39,16 @@ class Settings(BaseSettings):
         1.5, ge=0, description="Time kept back from the Lambda's remaining time to answer 503 in time."
     )
 
+    max_parse_memory_mb: int = Field(
+        0,
+        ge=0,
+        description="Most memory (MiB) a payload's parsed form may take, estimated before parsing; "
+        "0 means a quarter of the function's memory.",
+    )
+    aws_lambda_function_memory_size: int = Field(
+        512, gt=0, description="Set by Lambda: the function's memory (MB), which some limits derive from."
+    )
+
     serve_openapi: bool = Field(
         False, description="Serve the OpenAPI document at /openapi.json and Swagger UI at /docs."
     )
@@ -46,6 +56,13 @@ class Settings(BaseSettings):
     @property
     def endpoint_url(self) -> str | None:
         return self.capture_aws_endpoint_url or None
+
+    @property
+    def parse_budget_bytes(self) -> int:
+        # A quarter leaves room for the interpreter, the body, the stored lines and the request
+        # to Firehose within 60 % of the function's memory (make bench: worst-case inputs).
+        megabytes = self.max_parse_memory_mb or self.aws_lambda_function_memory_size // 4
+        return megabytes * MIB
 
 
 @lru_cache(maxsize=1)

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from capture_core.aws_errors import error_code
 from capture_core.errors import SinkUnavailable
 from capture_core.observability import logger, metrics
 
@@ -98,32 +99,59 @@ class MemorySink:
         self.records.extend(records)
 
 
+# (connect, read) timeouts of a Firehose call, longest first. botocore fixes a client's timeouts
+# when it is made, so a call near the deadline goes through a client whose timeouts end before it.
+CALL_TIMEOUTS = ((1.0, 2.0), (0.5, 1.0), (0.25, 0.5), (0.1, 0.25))
+
+
+class TimeBoundClients:
+    """Firehose clients by timeout, made on first use by `make(connect_timeout, read_timeout)`."""
+
+    def __init__(
+        self, make: Callable[[float, float], Any], timeouts: Sequence[tuple[float, float]] = CALL_TIMEOUTS
+    ) -> None:
+        self._make = make
+        self._timeouts = sorted(timeouts, key=sum, reverse=True)
+        self._clients: dict[tuple[float, float], Any] = {}
+
+    def fits(self, seconds: float) -> bool:
+        """Can any call end within `seconds`?"""
+        return sum(self._timeouts[-1]) <= seconds
+
+    def within(self, seconds: float) -> Any | None:
+        """The client with the longest timeouts that still end within `seconds`, or None."""
+        for timeouts in self._timeouts:
+            if sum(timeouts) <= seconds:
+                if timeouts not in self._clients:
+                    self._clients[timeouts] = self._make(*timeouts)
+                return self._clients[timeouts]
+        return None
+
+
 class FirehoseSink:
     """Delivers records with PutRecordBatch; resends only failed records, with capped exponential
     backoff and full jitter, until `deadline` (a `clock()` value).
 
-    `max_call_seconds` is the longest one call can take (the client's connect + read timeouts): a
-    retry starts only if it can finish by the deadline, so the answer never comes after it.
+    Every call, the first included, goes through a client whose timeouts end by the deadline, and
+    a call that cannot is not made: the answer never comes after the deadline.
     """
 
     def __init__(
         self,
-        client: Any,
+        clients: TimeBoundClients,
         stream_name: str,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         base_delay: float = 0.05,
         max_delay: float = 2.0,
-        max_call_seconds: float = 3.0,
     ) -> None:
-        self._client = client
+        self._clients = clients
         self._stream_name = stream_name
         self._clock = clock
         self._sleep = sleep
         self._base_delay = base_delay
         self._max_delay = max_delay
-        self._max_call_seconds = max_call_seconds
 
     def deliver(self, records: Sequence[bytes], deadline: float) -> None:
         pending = list(records)
@@ -131,33 +159,33 @@ class FirehoseSink:
         metrics.add_metric(name="FirehoseBilledBytes", unit="Bytes", value=billed_bytes(records))
         while True:
             unsent: list[bytes] = []
-            for number, call in enumerate(plan_calls(pending)):
-                # The first call always goes; a later one only if it can end by the deadline.
-                if (attempt or number) and self._clock() + self._max_call_seconds > deadline:
+            for call in plan_calls(pending):
+                client = self._clients.within(deadline - self._clock())
+                if client is None:
                     unsent.extend(call)
                     continue
-                unsent.extend(self._put(call))
+                unsent.extend(self._put(client, call))
             pending = unsent
             if not pending:
                 return
             attempt += 1
             metrics.add_metric(name="FirehoseRecordsRetried", unit="Count", value=len(pending))
             delay = random.uniform(0, min(self._max_delay, self._base_delay * 2**attempt))  # noqa: S311
-            if self._clock() + delay + self._max_call_seconds > deadline:
+            if not self._clients.fits(deadline - self._clock() - delay):
                 logger.warning("Firehose delivery ran out of time", extra={"unsent_records": len(pending)})
                 raise SinkUnavailable("The events could not be stored in time; retry the request.")
             self._sleep(delay)
 
-    def _put(self, call: list[bytes]) -> list[bytes]:
+    def _put(self, client: Any, call: list[bytes]) -> list[bytes]:
         """Send one call; return the records that must be sent again."""
         metrics.add_metric(name="FirehoseCalls", unit="Count", value=1)
         metrics.add_metric(name="FirehoseRecords", unit="Count", value=len(call))
         try:
-            response = self._client.put_record_batch(
+            response = client.put_record_batch(
                 DeliveryStreamName=self._stream_name, Records=[{"Data": record} for record in call]
             )
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
+            code = error_code(error)
             if code not in RETRYABLE_ERROR_CODES:
                 # A missing stream or a missing permission: retrying cannot help, and the operator
                 # must know. The client still gets 503: its events are not lost, just not taken yet.
@@ -167,7 +195,7 @@ class FirehoseSink:
             logger.warning("Firehose call failed", extra={"error_code": code})
             return call
         except BotoCoreError as error:
-            logger.warning("Firehose call failed", extra={"error_code": type(error).__name__})
+            logger.warning("Firehose call failed", extra={"error_code": error_code(error)})
             return call
         if not response.get("FailedPutCount"):
             return []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import boto3
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -13,16 +14,8 @@ from capture_core.keys import KeyStore
 from capture_core.openapi import add_docs_routes
 from capture_core.pipeline import CapturePipeline
 from capture_core.settings import Settings
-from capture_core.sink import FirehoseSink
+from capture_core.sink import FirehoseSink, TimeBoundClients
 
-# The sink has its own retry policy within the request's time budget; botocore's retries would
-# spend that budget without it knowing, so they are off. Timeouts keep one slow call from using it all.
-_FIREHOSE_CONNECT_TIMEOUT, _FIREHOSE_READ_TIMEOUT = 1.0, 2.0
-_FIREHOSE_CONFIG = Config(
-    connect_timeout=_FIREHOSE_CONNECT_TIMEOUT,
-    read_timeout=_FIREHOSE_READ_TIMEOUT,
-    retries={"total_max_attempts": 1, "mode": "standard"},
-)
 _DYNAMODB_CONFIG = Config(
     connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 2, "mode": "standard"}
 )
@@ -33,7 +26,17 @@ def build_app(
 ) -> APIGatewayRestResolver:
     """The function's resolver for `paths`; with `documents` (the other function's paths) and
     `serve_openapi` on, it also serves the whole API's OpenAPI document and Swagger UI."""
-    firehose = boto3.client("firehose", endpoint_url=settings.endpoint_url, config=_FIREHOSE_CONFIG)
+
+    def firehose(connect_timeout: float, read_timeout: float) -> Any:
+        # The sink has its own retry policy within the request's time budget; botocore's retries
+        # would spend that budget without it knowing, so they are off.
+        config = Config(
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            retries={"total_max_attempts": 1, "mode": "standard"},
+        )
+        return boto3.client("firehose", endpoint_url=settings.endpoint_url, config=config)
+
     dynamodb = boto3.client("dynamodb", endpoint_url=settings.endpoint_url, config=_DYNAMODB_CONFIG)
     keys = KeyStore(
         dynamodb,
@@ -41,11 +44,9 @@ def build_app(
         ttl_seconds=settings.key_cache_ttl_seconds,
         max_size=settings.key_cache_max_size,
     )
-    sink = FirehoseSink(
-        firehose,
-        settings.events_stream_name,
-        max_call_seconds=_FIREHOSE_CONNECT_TIMEOUT + _FIREHOSE_READ_TIMEOUT,
-    )
+    clients = TimeBoundClients(firehose)
+    clients.within(float("inf"))  # the usual client is made at cold start, as the DynamoDB one
+    sink = FirehoseSink(clients, settings.events_stream_name)
     pipeline = CapturePipeline(settings, keys, sink)
     app = create_app(paths, pipeline, settings)
     if documents and settings.serve_openapi:
