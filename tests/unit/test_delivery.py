@@ -17,8 +17,15 @@ from support.firehose import FaultyFirehose, VirtualClock
 
 
 def app_with(client: FaultyFirehose, clock: VirtualClock, **settings: float) -> CaptureApp:
-    sink = FirehoseSink(TimeBoundClients(client.client), "events", clock=clock, sleep=clock.sleep)
-    return CaptureApp(sink=sink, monotonic=clock, settings=Settings(**settings))
+    config = Settings(**settings)
+    sink = FirehoseSink(
+        TimeBoundClients(client.client),
+        "events",
+        clock=clock,
+        sleep=clock.sleep,
+        budget_seconds=config.sink_time_budget_seconds,
+    )
+    return CaptureApp(sink=sink, monotonic=clock, settings=config)
 
 
 def batch(first: int, count: int) -> str:

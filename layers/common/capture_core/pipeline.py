@@ -102,8 +102,15 @@ def build_records(
     All of it happens before anything is sent, so an invalid or oversized event fails the request
     without storing any part of it.
     """
-    packer = RecordPacker(max_record_bytes)
     events = batch.events
+    # Every stored line carries the server's fields: no line is shorter than a minimal event's,
+    # so a request of too many events is refused before any of them costs work.
+    if len(events) * len(json_codec.dumps_line(normalise_event(_SMALLEST_EVENT, origin))) > max_stored_bytes:
+        raise RequestTooLarge(
+            f"The {len(events)} events of this request would take more than {max_stored_bytes} bytes "
+            "stored: send fewer events per request."
+        )
+    packer = RecordPacker(max_record_bytes)
     total = 0
     for index, event in enumerate(events):
         try:
@@ -131,3 +138,4 @@ def build_records(
 
 
 _DONE: dict[str, Any] = {}
+_SMALLEST_EVENT = {"event": "e", "distinct_id": "u", "uuid": "00000000-0000-0000-0000-000000000000"}

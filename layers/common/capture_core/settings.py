@@ -43,7 +43,7 @@ class Settings(BaseSettings):
         0,
         ge=0,
         description="Most memory (MiB) a payload's parsed form may take, estimated before parsing; "
-        "0 means a quarter of the function's memory.",
+        "0 means 35 % of the function's memory.",
     )
     aws_lambda_function_memory_size: int = Field(
         512, gt=0, description="Set by Lambda: the function's memory (MB), which some limits derive from."
@@ -59,9 +59,9 @@ class Settings(BaseSettings):
 
     @property
     def parse_budget_bytes(self) -> int:
-        # A quarter leaves room for the interpreter, the body, the stored lines and the request
-        # to Firehose within 60 % of the function's memory (make bench: worst-case inputs).
-        megabytes = self.max_parse_memory_mb or self.aws_lambda_function_memory_size // 4
+        # 35 % leaves room for the interpreter, the body, the stored lines and the request to
+        # Firehose within 60 % of the function's memory (bench/worst_case.py measures it).
+        megabytes = self.max_parse_memory_mb or self.aws_lambda_function_memory_size * 35 // 100
         return megabytes * MIB
 
 

@@ -130,7 +130,8 @@ class TimeBoundClients:
 
 class FirehoseSink:
     """Delivers records with PutRecordBatch; resends only failed records, with capped exponential
-    backoff and full jitter, until `deadline` (a `clock()` value).
+    backoff and full jitter, for at most `budget_seconds` and never past `deadline` (a `clock()`
+    value: the Lambda's own time, less a margin to answer in).
 
     Every call, the first included, goes through a client whose timeouts end by the deadline, and
     a call that cannot is not made: the answer never comes after the deadline.
@@ -145,7 +146,9 @@ class FirehoseSink:
         sleep: Callable[[float], None] = time.sleep,
         base_delay: float = 0.05,
         max_delay: float = 2.0,
+        budget_seconds: float = 8.0,
     ) -> None:
+        self._budget_seconds = budget_seconds
         self._clients = clients
         self._stream_name = stream_name
         self._clock = clock
@@ -154,6 +157,7 @@ class FirehoseSink:
         self._max_delay = max_delay
 
     def deliver(self, records: Sequence[bytes], deadline: float) -> None:
+        deadline = min(deadline, self._clock() + self._budget_seconds)
         pending = list(records)
         attempt = 0
         metrics.add_metric(name="FirehoseBilledBytes", unit="Bytes", value=billed_bytes(records))

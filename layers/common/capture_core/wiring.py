@@ -27,6 +27,15 @@ def build_app(
     """The function's resolver for `paths`; with `documents` (the other function's paths) and
     `serve_openapi` on, it also serves the whole API's OpenAPI document and Swagger UI."""
 
+    # Credentials and region are resolved once, now: a client made later (a shorter-timeout
+    # Firehose client near a deadline) never depends on the environment at that moment.
+    session = boto3.session.Session()
+    session.get_credentials()
+    region = session.region_name
+
+    def client(service: str, config: Config) -> Any:
+        return session.client(service, region_name=region, endpoint_url=settings.endpoint_url, config=config)
+
     def firehose(connect_timeout: float, read_timeout: float) -> Any:
         # The sink has its own retry policy within the request's time budget; botocore's retries
         # would spend that budget without it knowing, so they are off.
@@ -35,9 +44,9 @@ def build_app(
             read_timeout=read_timeout,
             retries={"total_max_attempts": 1, "mode": "standard"},
         )
-        return boto3.client("firehose", endpoint_url=settings.endpoint_url, config=config)
+        return client("firehose", config)
 
-    dynamodb = boto3.client("dynamodb", endpoint_url=settings.endpoint_url, config=_DYNAMODB_CONFIG)
+    dynamodb = client("dynamodb", _DYNAMODB_CONFIG)
     keys = KeyStore(
         dynamodb,
         settings.api_keys_table_name,
@@ -46,7 +55,9 @@ def build_app(
     )
     clients = TimeBoundClients(firehose)
     clients.within(float("inf"))  # the usual client is made at cold start, as the DynamoDB one
-    sink = FirehoseSink(clients, settings.events_stream_name)
+    sink = FirehoseSink(
+        clients, settings.events_stream_name, budget_seconds=settings.sink_time_budget_seconds
+    )
     pipeline = CapturePipeline(settings, keys, sink)
     app = create_app(paths, pipeline, settings)
     if documents and settings.serve_openapi:

@@ -1,0 +1,381 @@
+"""The worst inputs within the limits, each run in a fresh interpreter as Lambda would run it: the
+peak memory and CPU a function spends on them, against its MemorySize and Timeout.
+
+`python bench/worst_case.py` prints the table; `tests/integration/test_worst_case.py` asserts it.
+Every body is built once, before any measurement, and read by the measured process from a file,
+so building it never counts.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+MIB = 1024 * 1024
+TOKEN = "phc_bench_token"
+# Lambda gives one full vCPU at 1,769 MB and a proportional share below it.
+LAMBDA_MB_PER_VCPU = 1769
+MEMORY_TARGET = 0.6  # peak memory may reach this share of the function's MemorySize
+# Just under the payload limit (20 MiB), as an attacker would size a bomb.
+BOMB_BYTES = 20 * MIB - 64 * 1024
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    module: str
+    folder: str
+    memory_mb: int
+    timeout_s: float
+
+
+def template_functions() -> dict[str, Function]:
+    """Each function's handler and sizing, read from template.yaml (so the targets follow it)."""
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=Loader)
+    defaults = template["Globals"]["Function"]
+    functions = {}
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        properties = resource["Properties"]
+        functions[logical_id] = Function(
+            name=logical_id,
+            module=properties["Handler"].rsplit(".", 1)[0],
+            folder=properties["CodeUri"].rstrip("/"),
+            memory_mb=int(properties.get("MemorySize", defaults["MemorySize"])),
+            timeout_s=float(properties.get("Timeout", defaults["Timeout"])),
+        )
+    return functions
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    function: str
+    path: str
+    build: Callable[[], bytes]
+    content_type: str = "text/plain"
+    query: str = ""
+
+
+def _array_of(unit: bytes, tail: bytes = b"{}", size: int = BOMB_BYTES) -> bytes:
+    return b"[" + unit * ((size - len(tail) - 2) // len(unit)) + tail + b"]"
+
+
+def _at_budget(unit: bytes, tail: bytes, memory_mb: int) -> bytes:
+    """The largest array of `unit` that the function reads (its parse estimate within budget, its
+    size within the payload limit): the costliest body that passes the check before parsing."""
+    from capture_core.json_codec import parse_cost
+    from capture_core.settings import Settings
+
+    budget = Settings(aws_lambda_function_memory_size=memory_mb).parse_budget_bytes
+    per_unit = parse_cost(unit) / len(unit)
+    size = min(BOMB_BYTES, int(budget / per_unit))
+    while parse_cost(data := _array_of(unit, tail, size)) > budget:
+        size -= max(len(unit), size // 200)
+    return data
+
+
+def _gzip(data: bytes) -> bytes:
+    return gzip.compress(data, 9)
+
+
+def _browser_batch(size: int) -> bytes:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from payloads import browser_batch
+
+    sample = browser_batch(100)
+    mean = sum(len(json.dumps(event, separators=(",", ":"))) + 1 for event in sample) / len(sample)
+    events = browser_batch(int(size / mean))
+    while True:
+        body = json.dumps({"api_key": TOKEN, "batch": events}, separators=(",", ":")).encode()
+        if len(body) <= size:
+            return body
+        del events[-max(1, (len(body) - size) // int(mean)) :]
+
+
+def _multipart(*parts: tuple[str, bytes]) -> bytes:
+    body = b"".join(
+        b"--B\r\n" + headers.encode() + b"\r\n\r\n" + content + b"\r\n" for headers, content in parts
+    )
+    return body + b"--B--\r\n"
+
+
+def _events_data() -> bytes:
+    return json.dumps([{"api_key": TOKEN, "event": "e", "distinct_id": "u"}]).encode()
+
+
+MULTIPART = "multipart/form-data; boundary=B"
+
+# Shapes that cost the most memory per byte once parsed, as (unit, last element); gzip'd, each is
+# a few kilobytes on the wire.
+SHAPES: dict[str, tuple[bytes, bytes]] = {
+    "empty objects [{},…]": (b"{},", b"{}"),
+    "empty arrays [[],…]": (b"[],", b"[]"),
+    "empty objects, NaN last": (b"{},", b"NaN"),
+    "one-letter strings": (b'"a",', b'"a"'),
+    "nested objects": (b'{"a":{"b":{}}},', b"{}"),
+    "minimal valid events": (f'{{"api_key":"{TOKEN}","event":"e","distinct_id":"u"}},'.encode(), b"{}"),
+}
+ROUTES = (("CaptureFunction", "/e/"), ("CaptureFunction", "/engage/"), ("BatchFunction", "/batch/"))
+
+
+def _most_events_stored(engage: bool) -> bytes:
+    """As many minimal events as the stored-size limit admits: every one is validated, stored
+    and sent to Firehose."""
+    from datetime import UTC, datetime
+
+    from capture_core import json_codec
+    from capture_core.events import Origin, normalise_event
+    from capture_core.settings import Settings
+
+    origin = Origin(now=datetime.now(UTC), ip="203.0.113.1", project_id=1, token=TOKEN)
+    line = len(json_codec.dumps_line(normalise_event({"event": "e", "distinct_id": "u"}, origin)))
+    count = Settings().max_stored_bytes // line - 16
+    event = {"distinct_id": "u"} if engage else {"event": "e", "distinct_id": "u"}
+    return _gzip(json.dumps({"api_key": TOKEN, "batch": [event] * count}).encode())
+
+
+def _bomb_at_budget(unit: bytes, tail: bytes, function: str) -> Callable[[], bytes]:
+    return lambda: _gzip(_at_budget(unit, tail, template_functions()[function].memory_mb))
+
+
+def cases() -> list[Case]:
+    result = [
+        Case(f"{name}, the most the check admits", function, path, _bomb_at_budget(unit, tail, function))
+        for name, (unit, tail) in SHAPES.items()
+        for function, path in ROUTES
+    ]
+    result += [
+        Case(
+            "minimal valid events, all stored", "CaptureFunction", "/e/", lambda: _most_events_stored(False)
+        ),
+        Case("person updates, all stored", "CaptureFunction", "/engage/", lambda: _most_events_stored(True)),
+        Case(
+            "minimal valid events, all stored", "BatchFunction", "/batch/", lambda: _most_events_stored(False)
+        ),
+    ]
+    result += [
+        Case(f"empty objects, {BOMB_BYTES / MIB:.1f} MiB", function, path, lambda: _gzip(_array_of(b"{},")))
+        for function, path in ROUTES
+    ]
+    result += [
+        Case(
+            "browser batch, 20 MiB gzip'd",
+            "BatchFunction",
+            "/batch/",
+            lambda: _gzip(_browser_batch(BOMB_BYTES)),
+        ),
+        Case(
+            "browser batch, 20 MiB gzip'd",
+            "CaptureFunction",
+            "/e/",
+            lambda: _gzip(_browser_batch(BOMB_BYTES)),
+        ),
+        Case(
+            "one event of 1,000 KiB properties",
+            "CaptureFunction",
+            "/capture/",
+            lambda: json.dumps(
+                {"api_key": TOKEN, "event": "e", "distinct_id": "u", "properties": {"x": "y" * 1_020_000}}
+            ).encode(),
+            "application/json",
+        ),
+        Case(
+            "nesting 100,000 deep", "CaptureFunction", "/e/", lambda: _gzip(b"[" * 100_000 + b"]" * 100_000)
+        ),
+        Case(
+            "multipart, 22,000 parts in 1 MB",
+            "CaptureFunction",
+            "/e/",
+            lambda: _multipart(*[('Content-Disposition: form-data; name="x"', b"")] * 22_000),
+            MULTIPART,
+        ),
+        Case(
+            "multipart, 64 KB Content-Disposition of ;",
+            "CaptureFunction",
+            "/e/",
+            lambda: _multipart(
+                ('Content-Disposition: form-data; name="data"' + ";" * 65_536, _events_data())
+            ),
+            MULTIPART,
+        ),
+        Case(
+            "multipart, 128 KB of RFC 2047 words",
+            "CaptureFunction",
+            "/e/",
+            lambda: _multipart(
+                (
+                    'Content-Disposition: form-data; name="data"; x="' + "=?utf-8?q?a?= " * 9_400 + '"',
+                    _events_data(),
+                )
+            ),
+            MULTIPART,
+        ),
+        Case(
+            "lz-string bomb",
+            "CaptureFunction",
+            "/e/",
+            _lz_string_bomb,
+            "application/x-www-form-urlencoded",
+            "compression=lz64",
+        ),
+    ]
+    return result
+
+
+def _lz_string_bomb() -> bytes:
+    import lzstring
+
+    text = "[" + "{}," * (BOMB_BYTES // 3 - 1) + "{}]"
+    return b"data=" + lzstring.LZString().compressToBase64(text).replace("+", "%2B").encode()
+
+
+# The measured process: imports the function's handler as Lambda does, serves a small request to
+# warm it, then the case's request once.
+MEASURED = """
+import gc, json, os, resource, sys, time
+sys.path[:0] = {paths!r}
+import boto3
+from fake_aws import FakeAws
+boto3.setup_default_session(); FakeAws().install(boto3.DEFAULT_SESSION)
+from capture_local.lambda_context import lambda_context
+from capture_local.rest_event import build_rest_event
+import {module} as handler_module
+def event(path, body, content_type, query=""):
+    return build_rest_event("POST", path, None, {{"Content-Type": content_type}}, query, body, "203.0.113.1")
+context = lambda: lambda_context("{function}", {memory}, {timeout})
+sys.stdout = open(os.devnull, "w")
+warm = json.dumps({{"api_key": "{token}", "event": "warm", "distinct_id": "u"}}).encode()
+handler_module.lambda_handler(event("{path}", warm, "application/json"), context())
+body = open({body_file!r}, "rb").read()
+request = event("{path}", body, {content_type!r}, {query!r})
+del body
+gc.collect()
+usage = resource.getrusage(resource.RUSAGE_SELF)
+cpu = usage.ru_utime + usage.ru_stime
+answer = handler_module.lambda_handler(request, context())
+usage = resource.getrusage(resource.RUSAGE_SELF)
+sys.stdout = sys.__stdout__
+code = json.loads(answer.get("body") or "{{}}").get("code") if answer["statusCode"] >= 400 else None
+print(json.dumps({{"status": answer["statusCode"], "code": code, "peak_mb": usage.ru_maxrss / 1024,
+                  "cpu_s": usage.ru_utime + usage.ru_stime - cpu}}))
+"""
+
+
+@dataclass(frozen=True)
+class Result:
+    case: Case
+    function: Function
+    status: int
+    code: str | None
+    peak_mb: float
+    cpu_s: float
+
+    @property
+    def memory_limit_mb(self) -> float:
+        return self.function.memory_mb * MEMORY_TARGET
+
+    @property
+    def lambda_cpu_s(self) -> float:
+        """The CPU time scaled to the function's share of a vCPU (1 vCPU at 1,769 MB)."""
+        return self.cpu_s * max(1.0, LAMBDA_MB_PER_VCPU / self.function.memory_mb)
+
+    @property
+    def within_limits(self) -> bool:
+        return self.peak_mb <= self.memory_limit_mb and self.lambda_cpu_s <= self.function.timeout_s
+
+
+def _environment(function: Function) -> dict[str, str]:
+    return {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "EVENTS_STREAM_NAME": "bench-events",
+        "API_KEYS_TABLE_NAME": "bench-keys",
+        "POWERTOOLS_SERVICE_NAME": "capture",
+        "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "ERROR",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
+    }
+
+
+def measure(case: Case, function: Function, body_file: Path, python: str = sys.executable) -> Result:
+    code = MEASURED.format(
+        paths=[str(ROOT / function.folder), str(ROOT / "bench")],
+        module=function.module,
+        function=function.name,
+        memory=function.memory_mb,
+        timeout=function.timeout_s,
+        token=TOKEN,
+        path=case.path,
+        body_file=str(body_file),
+        content_type=case.content_type,
+        query=case.query,
+    )
+    completed = subprocess.run(
+        [python, "-c", code],
+        capture_output=True,
+        text=True,
+        env=_environment(function),
+        cwd=ROOT,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"{case.name}: the measured process failed:\n{completed.stderr[-3000:]}")
+    report: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return Result(case, function, report["status"], report["code"], report["peak_mb"], report["cpu_s"])
+
+
+def run_all(selected: list[Case] | None = None, workers: int = 2) -> Iterator[Result]:
+    functions = template_functions()
+    chosen = selected if selected is not None else cases()
+    with tempfile.TemporaryDirectory(prefix="worst-case-") as folder:
+        files = []
+        for index, case in enumerate(chosen):
+            path = Path(folder) / f"{index}.body"
+            path.write_bytes(case.build())
+            files.append(path)
+        with ThreadPoolExecutor(workers) as pool:
+            yield from pool.map(
+                lambda pair: measure(pair[0], functions[pair[0].function], pair[1]),
+                zip(chosen, files, strict=True),
+            )
+
+
+def table(results: list[Result]) -> str:
+    rows = [
+        "| input | route | answer | peak memory | target | CPU (at Lambda's share) | target | |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        answer = f"{result.status} {result.code or ''}".strip()
+        rows.append(
+            f"| {result.case.name} | {result.case.path} | {answer} | {result.peak_mb:.0f} MB | "
+            f"<= {result.memory_limit_mb:.0f} MB | {result.cpu_s:.2f} s ({result.lambda_cpu_s:.1f} s) | "
+            f"<= {result.function.timeout_s:g} s | {'pass' if result.within_limits else 'FAIL'} |"
+        )
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(table(list(run_all())))

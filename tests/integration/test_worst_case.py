@@ -1,0 +1,40 @@
+"""No body within the limits pushes a function past 60 % of its memory or past its timeout at
+Lambda's CPU share: the worst inputs of bench/worst_case.py, each in a fresh interpreter."""
+
+from __future__ import annotations
+
+import pytest
+import worst_case
+
+pytestmark = pytest.mark.integration
+
+CONTRACT_ANSWERS = {200, 400, 401, 413}
+
+
+@pytest.fixture(scope="module")
+def results() -> list[worst_case.Result]:
+    return list(worst_case.run_all())
+
+
+def test_every_worst_case_stays_within_memory_and_time(results: list[worst_case.Result]):
+    over = [result for result in results if not result.within_limits]
+    assert not over, "\n" + worst_case.table(over)
+
+
+def test_every_worst_case_gets_a_contract_answer(results: list[worst_case.Result]):
+    assert {result.status for result in results} <= CONTRACT_ANSWERS, worst_case.table(results)
+
+
+def test_bombs_are_refused_before_they_are_parsed(results: list[worst_case.Result]):
+    bombs = [result for result in results if result.case.name.startswith("empty objects, 19.9")]
+    assert bombs
+    for result in bombs:
+        assert (result.status, result.code) == (413, "request_too_large")
+        assert result.cpu_s < 0.5
+
+
+def test_a_legitimate_20_mib_batch_is_stored_by_both_functions(results: list[worst_case.Result]):
+    legit = {
+        result.case.function: result.status for result in results if result.case.name.startswith("browser")
+    }
+    assert legit == {"CaptureFunction": 200, "BatchFunction": 200}
