@@ -8,6 +8,7 @@ import json
 import pytest
 from capture_core.errors import SinkUnavailable
 from support.app import DEMO_TOKEN, CaptureApp
+from support.fakes import FakeKeyTable
 
 EVENT = {"api_key": DEMO_TOKEN, "event": "clicked", "distinct_id": "u1"}
 
@@ -426,3 +427,82 @@ def test_a_body_over_the_request_limit_is_413_before_it_is_read():
     app = CaptureApp(settings=Settings(max_request_bytes=1_000))
     answer = app.request("POST", "/batch/", json.dumps({**EVENT, "properties": {"pad": "x" * 2_000}}))
     assert (answer.status, answer.json()["code"]) == (413, "request_too_large")
+
+
+# CORS values are reflected only when they are what browsers send.
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://shop.example.com\r\nSet-Cookie: a=b",
+        "https://a.example\n",
+        "javascript:alert(1) x",
+        "x" * 400,
+    ],
+)
+def test_an_origin_that_is_not_an_origin_is_never_reflected(app: CaptureApp, origin: str):
+    answer = app.request("POST", "/capture/", json.dumps(EVENT), headers={"Origin": origin})
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize("origin", ["https://shop.example.com", "http://localhost:3000", "null"])
+def test_a_real_origin_is_mirrored(app: CaptureApp, origin: str):
+    answer = app.request("POST", "/capture/", json.dumps(EVENT), headers={"Origin": origin})
+    assert (
+        answer.headers["Access-Control-Allow-Origin"],
+        answer.headers["Access-Control-Allow-Credentials"],
+    ) == (
+        origin,
+        "true",
+    )
+
+
+def test_preflight_never_reflects_a_header_list_with_line_breaks(app: CaptureApp):
+    answer = app.request(
+        "OPTIONS",
+        "/e/",
+        headers={"Origin": "https://a.example", "Access-Control-Request-Headers": "a\r\nx: y"},
+    )
+    assert "Access-Control-Allow-Headers" not in answer.headers
+
+
+# Keys: a client's string never stands for another kind of table item (the issue that accepted
+# `project#<id>` as an API key), through the whole request path.
+
+
+def test_a_project_record_id_sent_as_api_key_is_refused_after_personal_key_writes():
+    table = FakeKeyTable.with_project(DEMO_TOKEN, 1)
+    table.add_personal_key("phx_ops", [1])
+    app = CaptureApp(table=table)
+    personal = {"api_key": "phx_ops", "project_id": 1, "event": "e", "distinct_id": "u"}
+    assert app.request("POST", "/capture/", json.dumps(personal)).status == 200
+    forged = {"api_key": "project#1", "event": "e", "distinct_id": "u"}
+    answer = app.request("POST", "/capture/", json.dumps(forged))
+    assert (answer.status, answer.json()["code"]) == (401, "invalid_api_key")
+    assert len(app.stored()) == 1
+
+
+@pytest.mark.parametrize("forged", ["project#1", "phx#" + "0" * 64])
+def test_forged_item_ids_do_not_lock_out_personal_key_writes(forged: str):
+    table = FakeKeyTable.with_project(DEMO_TOKEN, 1)
+    table.add_personal_key("phx_ops", [1])
+    app = CaptureApp(table=table)
+    assert (
+        app.request(
+            "POST", "/capture/", json.dumps({"api_key": forged, "event": "e", "distinct_id": "u"})
+        ).status
+        == 401
+    )
+    personal = {"api_key": "phx_ops", "project_id": 1, "event": "e", "distinct_id": "u"}
+    assert app.request("POST", "/capture/", json.dumps(personal)).status == 200
+
+
+def test_any_personal_key_without_project_id_is_told_to_send_one():
+    app = CaptureApp()
+    for key in ("phx_unknown", "phx_" + "x" * 40):
+        answer = app.request(
+            "POST", "/capture/", json.dumps({"api_key": key, "event": "e", "distinct_id": "u"})
+        )
+        assert (answer.status, answer.json()["code"]) == (401, "project_id_required")
+    assert app.table.get_item_calls == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import orjson
@@ -14,10 +15,20 @@ JSON = "application/json"
 _SUCCESS_BODY = orjson.dumps({"status": 1}).decode()
 
 
+# An origin as browsers send it: scheme://host[:port], or "null". Anything else (CR, LF, spaces,
+# control characters) is never reflected into a header.
+_ORIGIN = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]{0,31}://[A-Za-z0-9._~%!$&'()*+,;=:\[\]-]{1,253}|null)")
+
+
+# A list of header names (RFC 9110 tokens), as preflights ask for them.
+_HEADER_NAMES = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+(?:[ \t]*,[ \t]*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*")
+
+
 def cors_headers(request_headers: Mapping[str, str]) -> dict[str, str]:
     """CORS for every answer, errors included: browsers drop events whose answer they cannot read."""
+    origin = request_headers.get("origin", "")
     return {
-        "Access-Control-Allow-Origin": request_headers.get("origin") or "*",
+        "Access-Control-Allow-Origin": origin if _ORIGIN.fullmatch(origin) else "*",
         "Access-Control-Allow-Credentials": "true",
         "Vary": "Origin",
     }
@@ -38,8 +49,8 @@ def success(request_headers: Mapping[str, str], *, beacon: bool = False) -> Resp
 def preflight(request_headers: Mapping[str, str]) -> Response[str]:
     headers = cors_headers(request_headers)
     headers["Access-Control-Allow-Methods"] = ", ".join(ALLOWED_METHODS)
-    requested = request_headers.get("access-control-request-headers")
-    if requested:
+    requested = request_headers.get("access-control-request-headers", "")
+    if _HEADER_NAMES.fullmatch(requested):
         headers["Access-Control-Allow-Headers"] = requested
     headers["Access-Control-Max-Age"] = "86400"
     # An explicit type for the empty body: API Gateway would label it application/json.

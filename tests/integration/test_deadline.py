@@ -1,0 +1,98 @@
+"""Every Firehose call, the first included, ends before the Lambda's time is up: a real botocore
+client against a Firehose on loopback that answers late."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from capture_core.routes import CAPTURE_PATHS
+from capture_core.settings import Settings
+from capture_core.wiring import build_app
+from capture_local import build_rest_event, lambda_context
+
+pytestmark = pytest.mark.integration
+
+TOKEN = "phc_deadline"
+KEY_ITEM = {
+    "kind": {"S": "project_key"},
+    "project_id": {"N": "1"},
+    "revoked": {"BOOL": False},
+}
+
+
+class SlowAws(ThreadingHTTPServer):
+    """DynamoDB answers at once; Firehose after `firehose_delay` seconds."""
+
+    daemon_threads = True
+    firehose_delay = 5.0
+    firehose_calls = 0
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: SlowAws
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if "Firehose" in self.headers.get("X-Amz-Target", ""):
+            self.server.firehose_calls += 1
+            time.sleep(self.server.firehose_delay)
+            answer = {"FailedPutCount": 0, "Encrypted": False, "RequestResponses": [{"RecordId": "r"}]}
+        else:
+            answer = {"Item": {"key_id": {"S": TOKEN}, **KEY_ITEM}}
+        body = json.dumps(answer).encode()
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-amz-json-1.1")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up first: that is the point
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlowAws]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    server = SlowAws(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def capture(server: SlowAws, remaining_s: float, **settings: float) -> tuple[int, float]:
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    app = build_app(CAPTURE_PATHS, Settings(capture_aws_endpoint_url=endpoint, **settings))
+    body = json.dumps({"api_key": TOKEN, "event": "e", "distinct_id": "u"})
+    event = build_rest_event("POST", "/capture/", None, {"Content-Type": "application/json"}, "", body)
+    started = time.monotonic()
+    answer = app.resolve(event, lambda_context("capture", timeout_s=remaining_s))
+    return answer["statusCode"], time.monotonic() - started
+
+
+def test_a_late_firehose_gets_503_before_the_lambdas_time_is_up(aws: SlowAws):
+    status, elapsed = capture(aws, remaining_s=1.5, sink_time_margin_seconds=0)
+    assert status == 503
+    assert aws.firehose_calls >= 1
+    assert elapsed < 1.5
+
+
+def test_no_call_is_made_when_no_call_could_end_in_time(aws: SlowAws):
+    # 0.6 s left and a 1.5 s margin: answering at once is the only answer that comes in time.
+    aws.firehose_delay = 1.2
+    status, elapsed = capture(aws, remaining_s=0.6)
+    assert (status, aws.firehose_calls) == (503, 0)
+    assert elapsed < 0.6
