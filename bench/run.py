@@ -41,9 +41,9 @@ for folder in ("functions/capture", "functions/batch", "bench"):
 
 import boto3  # noqa: E402
 import orjson  # noqa: E402
-from capture_core.events import Origin, read_batch  # noqa: E402
-from capture_core.pipeline import build_records  # noqa: E402
-from capture_core.sink import billed_bytes  # noqa: E402
+from capture_core.events.batch import read_batch  # noqa: E402
+from capture_core.events.stored import Origin  # noqa: E402
+from capture_core.sink.records import billed_bytes, build_records  # noqa: E402
 from capture_local.lambda_context import lambda_context  # noqa: E402
 from capture_local.rest_event import build_rest_event  # noqa: E402
 from fake_aws import FakeAws  # noqa: E402
@@ -148,7 +148,7 @@ def in_process_figures(figures: list[Figure], repeat: int) -> dict[str, float]:
         call(batch_handler.lambda_handler, gzip_event, "batch")
     calls_1000, records_1000 = aws.firehose_calls, aws.firehose_records
     origin = Origin(now=datetime.now(UTC), ip="203.0.113.1", project_id=1, token=TOKEN)
-    records = build_records(read_batch(batch, "/batch"), origin, 1_024_000)
+    records = build_records(read_batch(batch, "/batch"), origin, 1_024_000, 48 << 20)
     lines = [line for record in records for line in record.splitlines(keepends=True)]
     overhead = billed_bytes(records) / sum(map(len, lines))
     aws.firehose_calls = aws.firehose_records = 0
@@ -298,7 +298,7 @@ def peak_rss_figure(figures: list[Figure]) -> None:
 
 def lz_string_figure(figures: list[Figure]) -> None:
     import lzstring
-    from capture_core.lz_string import decompress_from_base64
+    from capture_core.decoding.lz_string import decompress_from_base64
 
     text = json_bytes(browser_batch(850)).decode()[: 1024 * 1024]
     compressed = lzstring.LZString().compressToBase64(text)

@@ -143,7 +143,7 @@ def _most_events_stored(engage: bool) -> bytes:
     from datetime import UTC, datetime
 
     from capture_core import json_codec
-    from capture_core.events import Origin, normalise_event
+    from capture_core.events.stored import Origin, normalise_event
     from capture_core.settings import Settings
 
     origin = Origin(now=datetime.now(UTC), ip="203.0.113.1", project_id=1, token=TOKEN)

@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import click
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
-from capture_core.key_items import SETTING_NAMES, ProjectSettings
+from capture_core.auth.key_items import SETTING_NAMES, ProjectSettings
 from capture_local import names
 
 from capture_admin.store import AdminError, KeyAdmin

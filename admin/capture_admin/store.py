@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
-from capture_core.aws_errors import error_code
-from capture_core.key_items import (
+from capture_core.auth.key_items import (
     PERSONAL_KEY_PREFIX,
     PROJECT,
     PROJECT_KEY,
@@ -31,6 +30,7 @@ from capture_core.key_items import (
     project_record_id,
     scope_of,
 )
+from capture_core.aws_errors import error_code
 
 FINGERPRINT_LENGTH = 16
 # DynamoDB's cap on the items of one transaction.

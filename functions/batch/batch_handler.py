@@ -6,11 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from capture_core.observability import observed
-from capture_core.routes import BATCH_PATHS
 from capture_core.settings import get_settings
-from capture_core.wiring import build_app
+from capture_core.wiring import batch_function
 
-app = build_app(BATCH_PATHS, get_settings())
+app = batch_function(get_settings())
 
 
 @observed

@@ -6,12 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from capture_core.observability import observed
-from capture_core.routes import BATCH_PATHS, CAPTURE_PATHS
 from capture_core.settings import get_settings
-from capture_core.wiring import build_app
+from capture_core.wiring import capture_function
 
-# Unknown paths reach this function, so it also serves the API's docs (when SERVE_OPENAPI is on).
-app = build_app(CAPTURE_PATHS, get_settings(), documents=BATCH_PATHS)
+app = capture_function(get_settings())
 
 
 @observed

@@ -7,7 +7,7 @@ import inspect
 import os
 from pathlib import Path
 
-from capture_core.openapi import published_files
+from capture_core.docs.openapi import published_files
 
 from capture_local.aws import aws_environment, environment
 from capture_local.functions import function_specs

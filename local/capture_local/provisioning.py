@@ -10,7 +10,7 @@ from itertools import takewhile
 from typing import Any
 
 from botocore.exceptions import ClientError
-from capture_core.key_items import project_item, project_key_item
+from capture_core.auth.key_items import project_item, project_key_item
 
 from capture_local.names import ACCOUNT_ID, BUCKET_NAME, STREAM_NAME, TABLE_NAME
 from capture_local.template import Template, TemplateError

@@ -8,8 +8,8 @@ import urllib.request
 
 import pytest
 from capture_admin.cli import main
+from capture_core.auth.keys import KeyStore
 from capture_core.errors import InvalidApiKey
-from capture_core.keys import KeyStore
 from capture_local import LocalStack, names
 
 pytestmark = pytest.mark.integration

@@ -10,9 +10,9 @@ from typing import Any
 import boto3
 import pytest
 from capture_admin.store import KeyAdmin
+from capture_core.auth.key_items import fingerprint, project_record_id
+from capture_core.auth.keys import KeyStore
 from capture_core.errors import InvalidApiKey
-from capture_core.key_items import fingerprint, project_record_id
-from capture_core.keys import KeyStore
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from capture_core.routes import CAPTURE_PATHS
 from capture_core.settings import Settings
-from capture_core.wiring import build_app
+from capture_core.wiring import capture_function
 from capture_local import build_rest_event, lambda_context
 
 pytestmark = pytest.mark.integration
@@ -75,7 +74,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlowAws]:
 
 def capture(server: SlowAws, remaining_s: float, **settings: float) -> tuple[int, float]:
     endpoint = f"http://127.0.0.1:{server.server_address[1]}"
-    app = build_app(CAPTURE_PATHS, Settings(capture_aws_endpoint_url=endpoint, **settings))
+    app = capture_function(Settings(capture_aws_endpoint_url=endpoint, **settings))
     body = json.dumps({"api_key": TOKEN, "event": "e", "distinct_id": "u"})
     event = build_rest_event("POST", "/capture/", None, {"Content-Type": "application/json"}, "", body)
     started = time.monotonic()

@@ -10,12 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from capture_core.api import create_app
-from capture_core.keys import KeyStore
-from capture_core.pipeline import CapturePipeline, utc_now
-from capture_core.routes import BATCH_PATHS, CAPTURE_PATHS
+from capture_core.api.resolver import create_resolver
+from capture_core.api.routes import BATCH_PATHS, CAPTURE_PATHS
+from capture_core.auth.keys import KeyStore
+from capture_core.lanes import capture_v0
+from capture_core.lanes.capture_v0 import CaptureV0, utc_now
 from capture_core.settings import Settings
-from capture_core.sink import EventSink, MemorySink
+from capture_core.sink.firehose import EventSink, MemorySink
 from capture_local.lambda_context import lambda_context
 from capture_local.rest_event import build_rest_event
 
@@ -46,11 +47,11 @@ class CaptureApp:
 
     def __post_init__(self) -> None:
         keys = KeyStore(self.table, "keys", ttl_seconds=60)
-        pipeline = CapturePipeline(self.settings, keys, self.sink, clock=self.clock)
-        self.apps: dict[str, APIGatewayRestResolver] = {
-            "capture": create_app(CAPTURE_PATHS, pipeline, self.settings, clock=self.monotonic),
-            "batch": create_app(BATCH_PATHS, pipeline, self.settings, clock=self.monotonic),
-        }
+        lane = CaptureV0(self.settings, keys, self.sink, clock=self.clock)
+        self.apps: dict[str, APIGatewayRestResolver] = {}
+        for function, paths in (("capture", CAPTURE_PATHS), ("batch", BATCH_PATHS)):
+            app = self.apps[function] = create_resolver(paths)
+            capture_v0.add_routes(app, lane, paths, self.settings, clock=self.monotonic)
 
     def invoke(self, event: Mapping[str, Any], timeout_s: float = 15.0) -> Answer:
         function = "batch" if event["path"].rstrip("/") in BATCH_PATHS else "capture"

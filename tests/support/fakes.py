@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
-from capture_core.key_items import ProjectSettings, personal_key_item, project_item, project_key_item
+from capture_core.auth.key_items import ProjectSettings, personal_key_item, project_item, project_key_item
 
 
 class FakeKeyTable:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from capture_core.auth import request_token
+from capture_core.auth.credentials import request_token
 from capture_core.errors import InconsistentApiKeys, InvalidApiKey, MissingApiKey
-from capture_core.events import read_batch
+from capture_core.events.batch import read_batch
 
 
 def token(

@@ -8,7 +8,7 @@ import json
 from urllib.parse import quote
 
 import pytest
-from capture_core.decoding import decode_payload, gunzip
+from capture_core.decoding.payload import decode_payload, gunzip
 from capture_core.errors import InvalidPayload, NoData, RequestTooLarge
 from capture_core.json_codec import loads
 from support.lz import lz64

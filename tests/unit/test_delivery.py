@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 from capture_core.errors import SinkUnavailable
 from capture_core.settings import Settings
-from capture_core.sink import FirehoseSink, TimeBoundClients
+from capture_core.sink.firehose import FirehoseSink, TimeBoundClients
 from capture_local.rest_event import build_rest_event
 from support.app import DEMO_TOKEN, CaptureApp
 from support.firehose import FaultyFirehose, VirtualClock

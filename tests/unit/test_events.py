@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 from capture_core.errors import InvalidPayload, NoData
-from capture_core.events import STORED_FIELDS, Origin, read_batch
-from capture_core.pipeline import build_records
+from capture_core.events.batch import read_batch
+from capture_core.events.stored import STORED_FIELDS, Origin
+from capture_core.sink.records import build_records
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
 ORIGIN = Origin(now=NOW, ip="203.0.113.9", project_id=7, token="phc_project")
@@ -23,7 +24,9 @@ def stored(payload: Any, path: str = "/capture", origin: Origin = ORIGIN, query_
             now=origin.now, ip=origin.ip, project_id=7, token="phc_project", sent_at=batch.sent_at
         )
     return [
-        json.loads(line) for record in build_records(batch, origin, 1_024_000) for line in record.splitlines()
+        json.loads(line)
+        for record in build_records(batch, origin, 1_024_000, 48 << 20)
+        for line in record.splitlines()
     ]
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import hashlib
 
+from capture_core.auth.key_items import personal_key_item, project_item, project_key_item
+from capture_core.auth.keys import KeyStore
 from capture_core.errors import AuthenticationFailed
-from capture_core.key_items import personal_key_item, project_item, project_key_item
-from capture_core.keys import KeyStore
 from hypothesis import given
 from hypothesis import strategies as st
 from support.fakes import FakeKeyTable

@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 
 import pytest
+from capture_core.auth.key_items import ProjectSettings
+from capture_core.auth.keys import KeyStore, Project
 from capture_core.errors import AuthUnavailable, InvalidApiKey, ProjectIdRequired
-from capture_core.key_items import ProjectSettings
-from capture_core.keys import KeyStore, Project
 from support.fakes import FakeKeyTable
 
 

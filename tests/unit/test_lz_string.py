@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import lzstring
 import pytest
-from capture_core.lz_string import OutputTooLarge, decompress_from_base64
+from capture_core.decoding.lz_string import OutputTooLarge, decompress_from_base64
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.lz import js_utf16, lz64

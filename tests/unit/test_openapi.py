@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from capture_core.events import STORED_FIELDS
-from capture_core.routes import BATCH_PATHS, CAPTURE_PATHS
+from capture_core.api.routes import BATCH_PATHS, CAPTURE_PATHS
+from capture_core.events.stored import STORED_FIELDS
 from capture_local.openapi_files import generated
 from openapi_spec_validator import validate
 

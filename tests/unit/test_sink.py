@@ -7,14 +7,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from capture_core.errors import SinkUnavailable
-from capture_core.sink import (
-    MAX_BYTES_PER_CALL,
-    FirehoseSink,
-    RecordPacker,
-    TimeBoundClients,
-    billed_bytes,
-    plan_calls,
-)
+from capture_core.sink.firehose import FirehoseSink, TimeBoundClients
+from capture_core.sink.records import MAX_BYTES_PER_CALL, RecordPacker, billed_bytes, plan_calls
 
 
 def pack_records(lines: list[bytes], max_record_bytes: int = 1_024_000) -> list[bytes]:

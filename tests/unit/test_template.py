@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from capture_core.routes import BATCH_PATHS, CAPTURE_PATHS
+from capture_core.api.routes import BATCH_PATHS, CAPTURE_PATHS
 from capture_core.settings import Settings
 from capture_local.template import Template
 

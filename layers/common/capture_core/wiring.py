@@ -1,65 +1,93 @@
-"""Builds a function's resolver from its settings: the only place AWS clients are created."""
+"""Each function's resolver, built from its settings: the lanes it serves, composed from the
+stages, and the only place AWS clients are made (once per container)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from botocore.config import Config
 
-from capture_core.api import create_app
-from capture_core.keys import KeyStore
-from capture_core.openapi import add_docs_routes
-from capture_core.pipeline import CapturePipeline
+from capture_core.api.resolver import create_resolver
+from capture_core.api.routes import BATCH_PATHS, CAPTURE_PATHS
+from capture_core.auth.keys import KeyStore
+from capture_core.docs.openapi import add_docs_routes
+from capture_core.lanes import capture_v0
 from capture_core.settings import Settings
-from capture_core.sink import FirehoseSink, TimeBoundClients
+from capture_core.sink.firehose import FirehoseSink, TimeBoundClients
 
 _DYNAMODB_CONFIG = Config(
     connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 2, "mode": "standard"}
 )
 
 
-def build_app(
-    paths: Sequence[str], settings: Settings, *, documents: Sequence[str] = ()
-) -> APIGatewayRestResolver:
-    """The function's resolver for `paths`; with `documents` (the other function's paths) and
-    `serve_openapi` on, it also serves the whole API's OpenAPI document and Swagger UI."""
+class Aws:
+    """The container's AWS clients. Credentials and region are resolved once, when it is made: a
+    client made later (a shorter-timeout Firehose client near a deadline) never depends on the
+    environment at that moment."""
 
-    # Credentials and region are resolved once, now: a client made later (a shorter-timeout
-    # Firehose client near a deadline) never depends on the environment at that moment.
-    session = boto3.session.Session()
-    session.get_credentials()
-    region = session.region_name
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._session = boto3.session.Session()
+        self._session.get_credentials()
+        self._region = self._session.region_name
 
-    def client(service: str, config: Config) -> Any:
-        return session.client(service, region_name=region, endpoint_url=settings.endpoint_url, config=config)
-
-    def firehose(connect_timeout: float, read_timeout: float) -> Any:
-        # The sink has its own retry policy within the request's time budget; botocore's retries
-        # would spend that budget without it knowing, so they are off.
-        config = Config(
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            retries={"total_max_attempts": 1, "mode": "standard"},
+    def client(self, service: str, config: Config) -> Any:
+        return self._session.client(
+            service, region_name=self._region, endpoint_url=self._settings.endpoint_url, config=config
         )
-        return client("firehose", config)
 
-    dynamodb = client("dynamodb", _DYNAMODB_CONFIG)
-    keys = KeyStore(
-        dynamodb,
-        settings.api_keys_table_name,
-        ttl_seconds=settings.key_cache_ttl_seconds,
-        max_size=settings.key_cache_max_size,
-    )
-    clients = TimeBoundClients(firehose)
-    clients.within(float("inf"))  # the usual client is made at cold start, as the DynamoDB one
+    def firehose_clients(self) -> TimeBoundClients:
+        def firehose(connect_timeout: float, read_timeout: float) -> Any:
+            # The sink has its own retry policy within the request's time budget; botocore's
+            # retries would spend that budget without it knowing, so they are off.
+            config = Config(
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                retries={"total_max_attempts": 1, "mode": "standard"},
+            )
+            return self.client("firehose", config)
+
+        clients = TimeBoundClients(firehose)
+        clients.within(float("inf"))  # the usual client is made at cold start, as the DynamoDB one
+        return clients
+
+    def keys(self) -> KeyStore:
+        return KeyStore(
+            self.client("dynamodb", _DYNAMODB_CONFIG),
+            self._settings.api_keys_table_name,
+            ttl_seconds=self._settings.key_cache_ttl_seconds,
+            max_size=self._settings.key_cache_max_size,
+        )
+
+
+def _events_lane(aws: Aws, settings: Settings) -> capture_v0.CaptureV0:
     sink = FirehoseSink(
-        clients, settings.events_stream_name, budget_seconds=settings.sink_time_budget_seconds
+        aws.firehose_clients(), settings.events_stream_name, budget_seconds=settings.sink_time_budget_seconds
     )
-    pipeline = CapturePipeline(settings, keys, sink)
-    app = create_app(paths, pipeline, settings)
-    if documents and settings.serve_openapi:
-        add_docs_routes(app, [app, create_app(documents, pipeline, settings)])
+    return capture_v0.CaptureV0(settings, aws.keys(), sink)
+
+
+def capture_function(settings: Settings, *, docs: bool = True) -> APIGatewayRestResolver:
+    """Browsers' events. Unknown paths reach this function too, so it also serves the whole API's
+    docs (when `serve_openapi` is on)."""
+    app = create_resolver(CAPTURE_PATHS)
+    capture_v0.add_routes(app, _events_lane(Aws(settings), settings), CAPTURE_PATHS, settings)
+    if docs and settings.serve_openapi:
+        add_docs_routes(app, lambda: [builder(settings, docs=False) for builder in FUNCTIONS.values()])
     return app
+
+
+def batch_function(settings: Settings, *, docs: bool = False) -> APIGatewayRestResolver:
+    """Server SDKs' batches."""
+    app = create_resolver(BATCH_PATHS)
+    capture_v0.add_routes(app, _events_lane(Aws(settings), settings), BATCH_PATHS, settings)
+    return app
+
+
+FUNCTIONS: dict[str, Callable[..., APIGatewayRestResolver]] = {
+    "capture": capture_function,
+    "batch": batch_function,
+}

@@ -1,11 +1,11 @@
-"""Delivery to Kinesis Data Firehose (SPEC §8, §9): packing NDJSON lines into records, records into
-calls, and resending what Firehose did not take until it is all acknowledged or the time is up."""
+"""Delivery to Kinesis Data Firehose (SPEC §9): records sent in calls, and resent until Firehose
+has acknowledged them all or the time is up."""
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -14,11 +14,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from capture_core.aws_errors import error_code
 from capture_core.errors import SinkUnavailable
 from capture_core.observability import logger, metrics
+from capture_core.sink.records import billed_bytes, plan_calls
 
-MAX_RECORDS_PER_CALL = 500
-MAX_BYTES_PER_CALL = 4 * 1024 * 1024
-MAX_RECORD_BYTES = 1_000 * 1024
-BILLING_UNIT_BYTES = 5 * 1024
 # Firehose answers these when it cannot take records *now*; anything else will not heal by retrying.
 RETRYABLE_ERROR_CODES = frozenset(
     {
@@ -32,55 +29,6 @@ RETRYABLE_ERROR_CODES = frozenset(
         "RequestTimeoutException",
     }
 )
-
-
-class RecordPacker:
-    """Joins newline-terminated lines into as few records as fit; a line is never split.
-
-    Firehose bills every record rounded up to 5 KB, so one record per event would bill a 1 KB
-    event as 5 KB. Lines are joined as they come, so a request's lines are never all held twice.
-    The caller has already rejected lines longer than a record.
-    """
-
-    def __init__(self, max_record_bytes: int = MAX_RECORD_BYTES) -> None:
-        self._max = max_record_bytes
-        self._records: list[bytes] = []
-        self._parts: list[bytes] = []
-        self._size = 0
-
-    def add(self, line: bytes) -> None:
-        if self._size + len(line) > self._max and self._parts:
-            self._seal()
-        self._parts.append(line)
-        self._size += len(line)
-
-    def records(self) -> list[bytes]:
-        if self._parts:
-            self._seal()
-        return self._records
-
-    def _seal(self) -> None:
-        self._records.append(b"".join(self._parts))
-        self._parts, self._size = [], 0
-
-
-def plan_calls(records: Sequence[bytes]) -> Iterator[list[bytes]]:
-    """Group records into PutRecordBatch calls of at most 500 records and 4 MiB."""
-    call: list[bytes] = []
-    size = 0
-    for record in records:
-        if call and (len(call) == MAX_RECORDS_PER_CALL or size + len(record) > MAX_BYTES_PER_CALL):
-            yield call
-            call, size = [], 0
-        call.append(record)
-        size += len(record)
-    if call:
-        yield call
-
-
-def billed_bytes(records: Iterable[bytes]) -> int:
-    """What Firehose ingestion bills for these records: each rounded up to 5 KB."""
-    return sum(-(-len(record) // BILLING_UNIT_BYTES) * BILLING_UNIT_BYTES for record in records)
 
 
 class EventSink(Protocol):

@@ -17,9 +17,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from cachetools import LRUCache, TTLCache
 
-from capture_core.aws_errors import error_code
-from capture_core.errors import AuthUnavailable, InvalidApiKey, ProjectIdRequired
-from capture_core.key_items import (
+from capture_core.auth.key_items import (
     PERSONAL_KEY,
     PERSONAL_KEY_PREFIX,
     PROJECT,
@@ -31,6 +29,8 @@ from capture_core.key_items import (
     project_record_id,
     scope_of,
 )
+from capture_core.aws_errors import error_code
+from capture_core.errors import AuthUnavailable, InvalidApiKey, ProjectIdRequired
 from capture_core.observability import logger
 
 

@@ -1,4 +1,4 @@
-"""Body shapes (SPEC §3) and event rules (SPEC §4): from a decoded payload to stored events (SPEC §8).
+"""Event rules (SPEC §4) and the stored event (SPEC §8): from one received event to what is stored.
 
 `normalise_event` runs once per event, thousands of times per batch: it takes the common case
 (what the SDKs send) on short paths and leaves rare shapes to the helpers below it.
@@ -9,20 +9,18 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import uuid6
 
 from capture_core import json_codec
-from capture_core.errors import InvalidPayload, NoData
-from capture_core.timestamps import EPOCH, format_ms, in_range, parse_ms, to_ms
+from capture_core.errors import InvalidPayload
+from capture_core.events.timestamps import format_ms, in_range, parse_ms, to_ms
 
 MAX_DISTINCT_ID_LENGTH = 200
 # Clients with a clock far ahead would write events into the future; PostHog caps at 23 hours.
 MAX_FUTURE_MS = 23 * 3600 * 1000
-ENGAGE_PATH = "/engage"
-TOKEN_FIELDS = ("api_key", "token", "$token")
 
 # Fields of an incoming event that this module interprets, and the fields of a stored event: any
 # other top-level key is kept as is.
@@ -43,21 +41,6 @@ _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[
 _UUID = re.compile(
     r"\{?[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\}?"
 ).fullmatch
-
-
-@dataclass(frozen=True, slots=True)
-class Batch:
-    """The events of one request and what its envelope said about them."""
-
-    events: list[dict[str, Any]]
-    attr_prefix: str  # how `attr` names the i-th event: "batch[{i}]." , "[{i}]." or ""
-    token: Any = None  # the envelope's api_key or token, when it has one
-    sent_at: datetime | None = None
-    historical_migration: bool = False
-    project_id: Any = None
-
-    def attr(self, index: int, name: str) -> str:
-        return self.attr_prefix.format(i=index) + name
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,69 +65,6 @@ class Origin:
         object.__setattr__(self, "now_text", format_ms(now_ms))
         object.__setattr__(self, "sent_at_ms", sent_at_ms)
         object.__setattr__(self, "sent_at_text", format_ms(sent_at_ms) if sent_at_ms is not None else None)
-
-
-def read_batch(payload: Any, path: str, query_sent_at: str | None = None) -> Batch:
-    """Recognise the body shape of SPEC §3 and return its events (not yet validated)."""
-    is_engage = path.rstrip("/") == ENGAGE_PATH
-    if isinstance(payload, list):
-        batch = Batch(events=_event_objects(payload, "[{i}].", is_engage), attr_prefix="[{i}].")
-    elif isinstance(payload, dict) and "batch" in payload:
-        if not isinstance(payload["batch"], list):
-            raise InvalidPayload('The field "batch" must be a list of events.', attr="batch")
-        batch = Batch(
-            events=_event_objects(payload["batch"], "batch[{i}].", is_engage),
-            attr_prefix="batch[{i}].",
-            token=payload["api_key"] if payload.get("api_key") is not None else payload.get("token"),
-            sent_at=_lenient_datetime(payload.get("sent_at")),
-            historical_migration=payload.get("historical_migration") is True,
-            project_id=payload.get("project_id"),
-        )
-    elif isinstance(payload, dict):
-        if "event" not in payload and not is_engage:
-            raise InvalidPayload(
-                'The payload has no "event" field, no "batch" list and is not a list of events.'
-            )
-        batch = Batch(events=_event_objects([payload], "", is_engage), attr_prefix="")
-    else:
-        raise InvalidPayload("The payload must be a JSON object or array of events.")
-    if not batch.events:
-        raise NoData(
-            "The request holds no events.", attr="batch" if batch.attr_prefix.startswith("b") else None
-        )
-    if batch.sent_at is None and query_sent_at:
-        # posthog-js sends its send time as `_` (epoch milliseconds) in the query string.
-        return _with_sent_at(batch, _lenient_datetime(_int_or_none(query_sent_at)))
-    return batch
-
-
-def _with_sent_at(batch: Batch, sent_at: datetime | None) -> Batch:
-    return Batch(
-        batch.events, batch.attr_prefix, batch.token, sent_at, batch.historical_migration, batch.project_id
-    )
-
-
-def _event_objects(items: list[Any], prefix: str, is_engage: bool) -> list[dict[str, Any]]:
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise InvalidPayload("Each event must be a JSON object.", attr=prefix.format(i=index).rstrip("."))
-    if is_engage:
-        # /engage carries person updates without an event name: they are identify events. Named
-        # in place: a copy of each object would double what a large body costs.
-        for item in items:
-            if "event" not in item:
-                item["event"] = "$identify"
-    return items
-
-
-def event_token(event: dict[str, Any]) -> Any:
-    """The token an event carries itself, if any (top level first, then its properties)."""
-    for name in TOKEN_FIELDS:
-        value = event.get(name)
-        if value is not None:
-            return value
-    properties = event.get("properties")
-    return properties.get("token") if isinstance(properties, dict) else None
 
 
 def normalise_event(event: dict[str, Any], origin: Origin) -> dict[str, Any]:
@@ -280,14 +200,3 @@ def _corrected_timestamp(origin: Origin, client_ms: int | None, offset: Any) -> 
     if not in_range(corrected):
         raise InvalidPayload(f'Event field "{name}" is out of range.', attr=name)
     return format_ms(corrected)
-
-
-def _lenient_datetime(value: Any) -> datetime | None:
-    """`sent_at` only corrects clock skew: an unreadable one is ignored rather than losing the batch."""
-    ms = parse_ms(value) if value is not None else None
-    return None if ms is None else EPOCH + timedelta(milliseconds=ms)
-
-
-def _int_or_none(text: str) -> int | None:
-    text = text.strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 20 else None

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from capture_core import json_codec, lz_string
+from capture_core import json_codec
+from capture_core.decoding import lz_string
+from capture_core.decoding.multipart import multipart_fields
 from capture_core.errors import InvalidPayload, NoData, RequestTooLarge
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -31,11 +33,6 @@ _COMPRESSION_ALIASES = {
     "base64": "base64",
     "b64": "base64",
 }
-
-
-# A form holds a handful of fields; more parts than this is not a form a client sends.
-MAX_MULTIPART_PARTS = 64
-MAX_MULTIPART_HEADER_BYTES = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +60,7 @@ def decode_payload(
     elif body:
         media_type = _media_type(headers.get("content-type", ""))
         if media_type == "multipart/form-data":
-            form = _multipart_fields(body, headers.get("content-type", ""))
+            form = multipart_fields(body, headers.get("content-type", ""), FORM_FIELDS)
         elif (media_type == "application/x-www-form-urlencoded" and not body.startswith(GZIP_MAGIC)) or (
             body.startswith(b"data=")
         ):
@@ -111,49 +108,6 @@ def _urlencoded_fields(body: bytes) -> dict[str, bytes]:
         for key, value in parse_qsl(text, keep_blank_values=True, encoding="latin-1")
         if key in FORM_FIELDS
     }
-
-
-def _multipart_fields(body: bytes, content_type: str) -> dict[str, bytes]:
-    # Imported here: only multipart requests (rare: old clients' forms) need the parser.
-    import multipart  # noqa: PLC0415
-
-    boundary = multipart.parse_options_header(content_type)[1].get("boundary")
-    if not boundary:
-        raise InvalidPayload("The multipart/form-data body has no boundary in its Content-Type.")
-    fields: dict[str, bytes] = {}
-    name: str | None = None
-    content = bytearray()
-    # A streaming parser with limits: parts, header size and count are bounded, parts are not
-    # parsed as MIME (no nesting, no encoded words), and nothing is read twice.
-    parser = multipart.PushMultipartParser(
-        boundary,
-        max_header_size=MAX_MULTIPART_HEADER_BYTES,
-        max_header_count=8,
-        max_segment_count=MAX_MULTIPART_PARTS,
-    )
-    try:
-        with parser:
-            for event in parser.parse(body):
-                if isinstance(event, multipart.MultipartSegment):
-                    # The first part of each field counts; other parts are skipped unread.
-                    name = event.name if event.name in FORM_FIELDS and event.name not in fields else None
-                    content = bytearray()
-                elif event is None:
-                    if name is not None:
-                        fields[name] = bytes(content)
-                    name = None
-                elif name is not None:
-                    content += event
-            for _ in parser.parse(b""):
-                pass
-    except multipart.ParserLimitReached as error:
-        raise RequestTooLarge(
-            f"The multipart/form-data body is over this API's limits ({MAX_MULTIPART_PARTS} parts, "
-            f"{MAX_MULTIPART_HEADER_BYTES} bytes of headers per part)."
-        ) from error
-    except multipart.MultipartError as error:
-        raise InvalidPayload(f"The multipart/form-data body could not be read: {error}.") from error
-    return fields
 
 
 def _repair_form_base64(value: bytes) -> bytes:

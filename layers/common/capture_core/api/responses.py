@@ -8,8 +8,8 @@ from collections.abc import Mapping
 import orjson
 from aws_lambda_powertools.event_handler import Response
 
+from capture_core.api.routes import ALLOWED_METHODS
 from capture_core.errors import CaptureError, ServiceUnavailable
-from capture_core.routes import ALLOWED_METHODS
 
 JSON = "application/json"
 _SUCCESS_BODY = orjson.dumps({"status": 1}).decode()

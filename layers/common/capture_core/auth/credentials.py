@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from capture_core.auth.key_items import MAX_KEY_LENGTH, is_well_formed_key
 from capture_core.errors import InconsistentApiKeys, InvalidApiKey, InvalidPayload, MissingApiKey
-from capture_core.events import Batch, event_token
-from capture_core.key_items import MAX_KEY_LENGTH, is_well_formed_key
+from capture_core.events.batch import Batch, event_token
 
 
 def request_token(

@@ -4,14 +4,14 @@ functions' resolvers by Powertools. `make openapi` writes it to openapi.json."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from capture_core.models import (
+from capture_core.docs.models import (
     CaptureRequestBody,
     EventsCaptureClientErrorResponse,
     EventsCaptureResponse,
@@ -140,13 +140,16 @@ def merged_document(apps: Sequence[APIGatewayRestResolver]) -> dict[str, Any]:
     return document
 
 
-def add_docs_routes(app: APIGatewayRestResolver, apps: Sequence[APIGatewayRestResolver]) -> None:
-    """Serve the merged document at /openapi.json and Swagger UI at /docs."""
+def add_docs_routes(
+    app: APIGatewayRestResolver, apps: Callable[[], Sequence[APIGatewayRestResolver]]
+) -> None:
+    """Serve the document merged from every function's resolver (`apps()`, built on first use)
+    at /openapi.json and Swagger UI at /docs."""
     cache: dict[str, str] = {}
 
     def document_json() -> str:
         if "json" not in cache:
-            cache["json"] = json.dumps(merged_document(apps)).replace("</", "<\\/")
+            cache["json"] = json.dumps(merged_document(apps())).replace("</", "<\\/")
         return cache["json"]
 
     @app.get("/openapi.json", include_in_schema=False)

@@ -1,0 +1,1 @@
+"""Stage 1, the HTTP surface: routes, the request as lanes see it, answers, the error mapping."""

@@ -1,0 +1,1 @@
+"""The public description of the API: its models and the OpenAPI document."""

@@ -1,0 +1,145 @@
+"""The v0 capture lane (SPEC §1–9): `/capture`, `/e`, `/i/v0/e`, `/track`, `/engage`, `/batch`.
+
+Every stage in order: the request's bytes decoded to a payload, its batch read, its key found,
+each event normalised into a stored line, the lines packed and delivered. A 200 only once
+Firehose has every record.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
+from capture_core.api import responses
+from capture_core.api.request import HttpRequest, current_request, request_headers
+from capture_core.auth.credentials import request_project_id, request_token
+from capture_core.auth.keys import KeyStore
+from capture_core.decoding.payload import decode_payload
+from capture_core.docs import openapi
+from capture_core.events.batch import read_batch
+from capture_core.events.stored import Origin
+from capture_core.observability import metrics
+from capture_core.settings import Settings
+from capture_core.sink.firehose import EventSink
+from capture_core.sink.records import build_records
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CaptureV0:
+    """Stores every event of a request, or raises the error that says why not."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        keys: KeyStore,
+        sink: EventSink,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._settings = settings
+        self._keys = keys
+        self._sink = sink
+        self._clock = clock
+
+    def capture(self, request: HttpRequest, deadline: float) -> int:
+        """Store every event of `request` by `deadline` (a monotonic time), or raise; returns how
+        many events were stored."""
+        now = self._clock()
+        decoded = decode_payload(
+            request.query,
+            request.headers,
+            request.body,
+            max_payload_bytes=self._settings.max_payload_bytes,
+            parse_budget_bytes=self._settings.parse_budget_bytes,
+        )
+        batch = read_batch(decoded.data, request.path, request.query.get("_"))
+        token = request_token(batch, decoded.form, request.query, request.headers)
+        project = self._keys.project_for(token, request_project_id(batch, request.query))
+        origin = Origin(
+            now=now,
+            ip=None if project.anonymize_ips else request.client_ip,
+            project_id=project.project_id,
+            token=project.token,
+            sent_at=batch.sent_at,
+            historical_migration=batch.historical_migration,
+        )
+        records = build_records(
+            batch, origin, self._settings.max_record_bytes, self._settings.max_stored_bytes
+        )
+        self._sink.deliver(records, deadline)
+        metrics.add_metric(name="EventsAccepted", unit="Count", value=len(batch.events))
+        return len(batch.events)
+
+
+def add_routes(
+    app: APIGatewayRestResolver,
+    lane: CaptureV0,
+    paths: Sequence[str],
+    settings: Settings,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Serve `paths` (with or without a trailing slash) with the v0 capture lane."""
+
+    def capture() -> Response[str]:
+        # The Lambda's time counts from the request's arrival: decoding and key lookups spend it
+        # too, and the answer must come before the function is stopped.
+        remaining = app.lambda_context.get_remaining_time_in_millis() / 1000
+        deadline = clock() + remaining - settings.sink_time_margin_seconds
+        request = current_request(app, settings.max_request_bytes)
+        lane.capture(request, deadline=deadline)
+        return responses.success(request.headers, beacon=request.query.get("beacon") == "1")
+
+    # The parameters document the routes (OpenAPI); the lane reads the request itself, since it
+    # accepts more encodings than a schema can describe.
+    def capture_post(
+        body: openapi.PostBody = None,
+        *,
+        ip: openapi.Ip = None,
+        compression: openapi.Compression = None,
+        data: openapi.Data = None,
+        beacon: openapi.Beacon = None,
+        sent_at: openapi.SentAt = None,
+    ) -> Response[str]:
+        return capture()
+
+    def capture_get(
+        data: openapi.Data = None,
+        *,
+        ip: openapi.Ip = None,
+        compression: openapi.Compression = None,
+        beacon: openapi.Beacon = None,
+        sent_at: openapi.SentAt = None,
+    ) -> Response[str]:
+        return capture()
+
+    def preflight() -> Response[str]:
+        # Answered without touching the payload: a preflight carries none.
+        return responses.preflight(request_headers(app))
+
+    for path in paths:
+        name = path.strip("/").replace("/", "_")
+        for method, route, summary, answers in (
+            ("POST", capture_post, f"Capture events ({path}/)", openapi.RESPONSES),
+            (
+                "GET",
+                capture_get,
+                f"Capture events from the data query parameter ({path}/)",
+                openapi.RESPONSES,
+            ),
+            ("OPTIONS", preflight, "CORS preflight", openapi.PREFLIGHT_RESPONSES),
+        ):
+            app.route(
+                path,
+                method=method,
+                summary=summary,
+                operation_id=f"{method.lower()}_{name}",
+                responses=answers,
+                tags=[name],
+            )(route)

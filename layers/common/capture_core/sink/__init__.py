@@ -1,0 +1,1 @@
+"""Stage 5, the sink (SPEC §9): stored lines packed into Firehose records and delivered."""

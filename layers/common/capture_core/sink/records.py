@@ -1,0 +1,115 @@
+"""Stored events as Firehose records (SPEC §8, §9): each event validated and written as one NDJSON
+line, lines packed into records, records grouped into PutRecordBatch calls.
+
+Firehose's own limits live here, once: 500 records and 4 MiB per call, 1,000 KiB per record, and
+billing in 5 KB units per record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from capture_core import json_codec
+from capture_core.errors import EventTooLarge, InvalidPayload, RequestTooLarge
+from capture_core.events.batch import Batch
+from capture_core.events.stored import Origin, normalise_event
+
+MAX_RECORDS_PER_CALL = 500
+MAX_BYTES_PER_CALL = 4 * 1024 * 1024
+MAX_RECORD_BYTES = 1_000 * 1024
+BILLING_UNIT_BYTES = 5 * 1024
+
+
+class RecordPacker:
+    """Joins newline-terminated lines into as few records as fit; a line is never split.
+
+    Firehose bills every record rounded up to 5 KB, so one record per event would bill a 1 KB
+    event as 5 KB. Lines are joined as they come, so a request's lines are never all held twice.
+    The caller has already rejected lines longer than a record.
+    """
+
+    def __init__(self, max_record_bytes: int = MAX_RECORD_BYTES) -> None:
+        self._max = max_record_bytes
+        self._records: list[bytes] = []
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    def add(self, line: bytes) -> None:
+        if self._size + len(line) > self._max and self._parts:
+            self._seal()
+        self._parts.append(line)
+        self._size += len(line)
+
+    def records(self) -> list[bytes]:
+        if self._parts:
+            self._seal()
+        return self._records
+
+    def _seal(self) -> None:
+        self._records.append(b"".join(self._parts))
+        self._parts, self._size = [], 0
+
+
+def plan_calls(records: Sequence[bytes]) -> Iterator[list[bytes]]:
+    """Group records into PutRecordBatch calls of at most 500 records and 4 MiB."""
+    call: list[bytes] = []
+    size = 0
+    for record in records:
+        if call and (len(call) == MAX_RECORDS_PER_CALL or size + len(record) > MAX_BYTES_PER_CALL):
+            yield call
+            call, size = [], 0
+        call.append(record)
+        size += len(record)
+    if call:
+        yield call
+
+
+def billed_bytes(records: Iterable[bytes]) -> int:
+    """What Firehose ingestion bills for these records: each rounded up to 5 KB."""
+    return sum(-(-len(record) // BILLING_UNIT_BYTES) * BILLING_UNIT_BYTES for record in records)
+
+
+def build_records(batch: Batch, origin: Origin, max_record_bytes: int, max_stored_bytes: int) -> list[bytes]:
+    """Every event of the batch, validated, stored as a line and packed into records.
+
+    All of it happens before anything is sent, so an invalid or oversized event fails the request
+    without storing any part of it.
+    """
+    events = batch.events
+    # Every stored line carries the server's fields: no line is shorter than a minimal event's,
+    # so a request of too many events is refused before any of them costs work.
+    if len(events) * len(json_codec.dumps_line(normalise_event(_SMALLEST_EVENT, origin))) > max_stored_bytes:
+        raise RequestTooLarge(
+            f"The {len(events)} events of this request would take more than {max_stored_bytes} bytes "
+            "stored: send fewer events per request."
+        )
+    packer = RecordPacker(max_record_bytes)
+    total = 0
+    for index, event in enumerate(events):
+        try:
+            line = json_codec.dumps_line(normalise_event(event, origin))
+        except InvalidPayload as error:
+            error.attr = batch.attr(index, error.attr or "")
+            raise
+        total += len(line)
+        if total > max_stored_bytes:
+            # Many tiny events inflate: each stored line carries the server's fields too.
+            raise RequestTooLarge(
+                f"The events of this request would take more than {max_stored_bytes} bytes stored."
+            )
+        if len(line) > max_record_bytes:
+            raise EventTooLarge(
+                f"This event is {len(line)} bytes once stored; one event may be at most "
+                f"{max_record_bytes} bytes.",
+                attr=batch.attr(index, "").rstrip(".") or None,
+            )
+        packer.add(line)
+        # Let the parsed event go as soon as its line exists: a 20 MiB batch then never holds its
+        # parsed form and its stored form at once.
+        events[index] = _DONE
+    return packer.records()
+
+
+_DONE: dict[str, Any] = {}
+_SMALLEST_EVENT = {"event": "e", "distinct_id": "u", "uuid": "00000000-0000-0000-0000-000000000000"}
