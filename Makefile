@@ -10,7 +10,7 @@ AWS_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY = 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install dev events moto test unit integration openapi bench golden sam-env lint format typecheck template-check build deploy clean
+.PHONY: help install assets dev events moto test unit integration openapi bench golden sam-env lint format typecheck template-check build deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -31,7 +31,15 @@ $(SAM_VENV)/bin/.installed:
 
 install: $(BIN)/.installed $(SAM_VENV)/bin/.installed ## Create both virtual environments
 
-dev: $(BIN)/.installed ## Run the API on http://127.0.0.1:$(PORT) on an embedded moto stack (no Docker, no AWS)
+# posthog-js's lazy-loaded scripts for the pinned versions, from the npm registry (cached in .cache/).
+ASSETS := layers/static/posthog-js/.fetched
+$(ASSETS): layers/static/posthog-js-versions.txt admin/capture_admin/assets.py | $(BIN)/.installed
+	$(BIN)/python -m capture_admin.assets fetch
+	@touch $@
+
+assets: $(ASSETS) ## Fetch posthog-js's lazy-loaded scripts (surveys, recorder...) for layers/static/
+
+dev: $(BIN)/.installed $(ASSETS) ## Run the API on http://127.0.0.1:$(PORT) on an embedded moto stack (no Docker, no AWS)
 	PORT=$(PORT) MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m capture_local dev
 
 events: $(BIN)/.installed ## Print the events `make dev` has stored, one JSON object per line
@@ -61,10 +69,10 @@ template-check: $(BIN)/.installed $(SAM_VENV)/bin/.installed ## cfn-lint and sam
 unit: $(BIN)/.installed ## Unit tests only (no network)
 	$(BIN)/pytest tests/unit
 
-integration: $(BIN)/.installed sdk-deps chromium ## Integration tests only (moto, local stack, SDKs)
+integration: $(BIN)/.installed sdk-deps chromium $(ASSETS) ## Integration tests only (moto, local stack, SDKs)
 	$(BIN)/pytest tests/integration
 
-test: lint typecheck template-check sdk-deps chromium ## Every check: lint, types, template, all tests
+test: lint typecheck template-check sdk-deps chromium $(ASSETS) ## Every check: lint, types, template, all tests
 	$(BIN)/pytest
 
 # The JavaScript SDKs the integration tests drive, reinstalled whenever their lock file changes.
@@ -89,7 +97,7 @@ bench: $(BIN)/.installed ## Benchmarks: throughput vs the floor, cold start, mem
 golden: $(BIN)/.installed ## Re-record tests/golden/cases from tests/golden/scenarios.py (then review the diff)
 	PYTHONPATH=tests POWERTOOLS_METRICS_NAMESPACE=golden POWERTOOLS_LOG_LEVEL=ERROR $(BIN)/python -m golden.record
 
-build: $(SAM_VENV)/bin/.installed ## sam build for python3.13 on arm64 (needs python3.13 on PATH; see scripts/find-python3.13)
+build: $(SAM_VENV)/bin/.installed $(ASSETS) ## sam build for python3.13 on arm64 (needs python3.13 on PATH; see scripts/find-python3.13)
 	@py313="$$(scripts/find-python3.13)" && PATH="$$py313:$$PATH" $(SAM_VENV)/bin/sam build
 
 deploy: build ## sam deploy (first time: make deploy DEPLOY_ARGS=--guided)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -24,12 +25,18 @@ RESPONSE_HEADERS = (
     "Access-Control-Allow-Methods",
     "Access-Control-Allow-Headers",
     "Retry-After",
+    "Cache-Control",
 )
+REQUEST_ID = "00000000-0000-4000-8000-000000000000"  # flags answers' requestId, fixed
 
 
 def replay(request: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The answer and the stored events for a case's request; server-made UUIDs as a placeholder."""
-    app = CaptureApp(table=FakeKeyTable.with_project(TOKEN, PROJECT_ID), clock=lambda: CLOCK)
+    app = CaptureApp(
+        table=FakeKeyTable.with_project(TOKEN, PROJECT_ID),
+        clock=lambda: CLOCK,
+        request_ids=lambda: REQUEST_ID,
+    )
     body = base64.b64decode(request["body_base64"]) if request["body_base64"] is not None else None
     event = build_rest_event(
         request["method"], request["path"], None, request["headers"], request["query"], body, "203.0.113.50",
@@ -39,10 +46,17 @@ def replay(request: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]
     response = {
         "status": answer.status,
         "headers": {name: answer.headers[name] for name in RESPONSE_HEADERS if name in answer.headers},
-        "body": answer.json() if answer.body else None,
+        "body": _body(answer.headers.get("Content-Type", ""), answer.body),
     }
     stored = app.stored()
     for item in stored:
         if uuid.UUID(item["uuid"]).version == 7:
             item["uuid"] = SERVER_UUID
     return response, stored
+
+
+def _body(content_type: str, body: str) -> Any:
+    """JSON answers as values (compared field by field), scripts as their text."""
+    if not body:
+        return None
+    return json.loads(body) if content_type.startswith("application/json") else body

@@ -32,6 +32,9 @@ def problems(scenario: Scenario, response: dict[str, Any], stored: list[dict[str
     body = response["body"] or {}
     if scenario.code and (body.get("code"), body.get("attr")) != (scenario.code, scenario.attr):
         found.append(f"error {body.get('code')}/{body.get('attr')} != {scenario.code}/{scenario.attr}")
+    for key, value in scenario.answer.items():
+        if not isinstance(response["body"], dict) or response["body"].get(key) != value:
+            found.append(f"answer {key}: {body.get(key)!r} != {value!r}")
     if len(stored) != len(scenario.events):
         found.append(f"{len(stored)} events stored, {len(scenario.events)} expected")
     for index, (expected, actual) in enumerate(zip(scenario.events, stored, strict=False)):

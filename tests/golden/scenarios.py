@@ -75,6 +75,7 @@ class Scenario:
     code: str | None = None
     attr: str | None = None
     events: list[dict[str, Any]] = field(default_factory=list)  # expected fields of each stored event
+    answer: dict[str, Any] = field(default_factory=dict)  # expected fields of a JSON answer
 
 
 def ok(name: str, covers: str, body: Any, events: list[dict[str, Any]], **request: Any) -> Scenario:
@@ -123,6 +124,193 @@ MULTIPART_FILE_BODY, MULTIPART_FILE_TYPE = multipart(
     {"data": lz64(j(ONE).decode()), "compression": "lz64"}, "data"
 )
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+CONFIG_ANSWER = {
+    "token": TOKEN,
+    "supportedCompression": ["gzip", "gzip-js"],
+    "hasFeatureFlags": False,
+    "autocapture_opt_out": False,
+    "sessionRecording": False,
+    "surveys": False,
+}
+NO_FLAGS_V2 = {"flags": {}, "errorsWhileComputingFlags": False}
+NO_FLAGS_V1 = {"featureFlags": {}, "featureFlagPayloads": {}, "errorsWhileComputingFlags": False}
+
+
+def answered(name: str, covers: str, answer: dict[str, Any], **request: Any) -> Scenario:
+    body = request.pop("body", None)
+    raw = body if isinstance(body, bytes) or body is None else j(body)
+    return Scenario(name, covers, body=raw, answer=answer, **request)
+
+
+REMOTE_CONFIG: list[Scenario] = [
+    answered(
+        "config_json",
+        "§10 remote config",
+        CONFIG_ANSWER,
+        method="GET",
+        path=f"/array/{TOKEN}/config",
+        headers=JS_HEADERS,
+    ),
+    Scenario(
+        "config_js",
+        "§10 remote config script",
+        method="GET",
+        path=f"/array/{TOKEN}/config.js",
+        headers=JS_HEADERS,
+    ),
+    rejected(
+        "config_unknown_key_404",
+        "§10 remote config unknown key",
+        None,
+        404,
+        "not_found",
+        method="GET",
+        path="/array/phc_unknown/config",
+    ),
+    rejected(
+        "config_malformed_key_400",
+        "§10 remote config malformed key",
+        None,
+        400,
+        "invalid_payload",
+        method="GET",
+        path="/array/phc%23bad/config.js",
+    ),
+    Scenario(
+        "config_preflight",
+        "§10 remote config preflight",
+        method="OPTIONS",
+        path=f"/array/{TOKEN}/config",
+        headers={**JS_HEADERS, "Access-Control-Request-Method": "GET"},
+    ),
+    answered(
+        "flags_v2_config_posthog_js",
+        "§10 flags posthog-js",
+        {**NO_FLAGS_V2, **CONFIG_ANSWER},
+        path="/flags/",
+        query="v=2&config=true",
+        body={"token": TOKEN, "distinct_id": "0191e2b4-anon", "groups": {}},
+        headers={**JS_HEADERS, "Content-Type": "application/json"},
+    ),
+    answered(
+        "flags_v2_gzip_text_plain",
+        "§10 flags gzip posthog-js",
+        NO_FLAGS_V2,
+        path="/flags/",
+        query="v=2",
+        body=gz(j({"token": TOKEN, "distinct_id": "0191e2b4-anon"})),
+        headers={**JS_HEADERS, "Content-Type": "text/plain"},
+    ),
+    answered(
+        "flags_v4_posthog_python",
+        "§10 flags posthog-python",
+        NO_FLAGS_V2,
+        path="/flags/",
+        query="v=4",
+        body={
+            "distinct_id": "user-1",
+            "groups": {},
+            "person_properties": {},
+            "group_properties": {},
+            "geoip_disable": True,
+            "device_id": None,
+            "api_key": TOKEN,
+            "sent_at": "2026-01-15T10:00:00.000000+00:00",
+        },
+        headers={"Content-Type": "application/json", "User-Agent": "posthog-python/7.91.1"},
+    ),
+    answered(
+        "flags_v2_posthog_node",
+        "§10 flags posthog-node",
+        NO_FLAGS_V2,
+        path="/flags/",
+        query="v=2",
+        body={
+            "token": TOKEN,
+            "distinct_id": "user-1",
+            "groups": {},
+            "person_properties": {},
+            "group_properties": {},
+            "geoip_disable": False,
+            "evaluation_runtime": "server",
+        },
+        headers={"Content-Type": "application/json", "User-Agent": "posthog-node/5.70.0"},
+    ),
+    answered(
+        "flags_v1_without_v",
+        "§10 flags v1",
+        NO_FLAGS_V1,
+        path="/flags/",
+        body={"token": TOKEN, "distinct_id": "user-1"},
+        headers={"Content-Type": "application/json"},
+    ),
+    answered(
+        "flags_get_query_token",
+        "§10 flags GET",
+        NO_FLAGS_V2,
+        method="GET",
+        path="/flags",
+        query=f"v=2&token={TOKEN}",
+    ),
+    rejected(
+        "flags_unknown_key_401",
+        "§10 flags unknown key",
+        {"token": "phc_unknown", "distinct_id": "u"},
+        401,
+        "invalid_api_key",
+        path="/flags/",
+        query="v=2",
+    ),
+    rejected(
+        "flags_missing_key_401",
+        "§10 flags no key",
+        {"distinct_id": "u"},
+        401,
+        "missing_api_key",
+        path="/flags/",
+        query="v=2",
+    ),
+    rejected(
+        "flags_malformed_key_400",
+        "§10 flags malformed key",
+        {"token": "project#1", "distinct_id": "u"},
+        400,
+        "invalid_payload",
+        path="/flags/",
+        query="v=2",
+    ),
+    answered(
+        "decide_v3_base64_form_posthog_js_1200",
+        "§10 decide posthog-js 1.200",
+        {**CONFIG_ANSWER, **NO_FLAGS_V1, "isAuthenticated": False},
+        path="/decide/",
+        query="v=3&ip=1&_=1768471200000&ver=1.200.2",
+        body=(
+            "data=" + quote(b64(j({"token": TOKEN, "distinct_id": "0191e2b4-anon", "groups": {}})))
+        ).encode(),
+        headers={**JS_HEADERS, "Content-Type": "application/x-www-form-urlencoded"},
+    ),
+    answered(
+        "decide_v2_json",
+        "§10 decide v2",
+        {**CONFIG_ANSWER, **NO_FLAGS_V1},
+        path="/decide/",
+        query="v=2",
+        body={"token": TOKEN, "distinct_id": "user-1"},
+        headers={"Content-Type": "application/json"},
+    ),
+    rejected(
+        "decide_unknown_key_401",
+        "§10 decide unknown key",
+        {"token": "phc_unknown"},
+        401,
+        "invalid_api_key",
+        path="/decide/",
+        query="v=3",
+    ),
+]
 
 
 SCENARIOS: list[Scenario] = [
@@ -174,7 +362,7 @@ SCENARIOS: list[Scenario] = [
             "Access-Control-Request-Headers": "content-type",
         },
     ),
-    rejected("unknown_path_404", "§1 unknown paths", ONE, 404, "not_found", path="/decide/"),
+    rejected("unknown_path_404", "§1 unknown paths", ONE, 404, "not_found", path="/nothing-here/"),
     rejected("put_405", "§1 other methods", ONE, 405, "method_not_allowed", method="PUT"),
     # §2 decoding
     ok(
@@ -717,6 +905,8 @@ SCENARIOS: list[Scenario] = [
         path="/batch",
         headers={"Content-Encoding": "gzip"},
     ),
+    # §10 remote config, flags, decide
+    *REMOTE_CONFIG,
     ok(
         "sdk_mixpanel_style_track_get",
         "/track with base64 data in the query",

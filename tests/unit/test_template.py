@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from capture_core.api.routes import BATCH_PATHS, CAPTURE_PATHS
+from capture_core.lanes import remote_config, static_assets
 from capture_core.settings import Settings
 from capture_local.template import Template
 
@@ -32,8 +33,18 @@ def test_batch_function_serves_the_batch_route(template: Template):
     assert api_paths(template, "BatchFunction") == set(BATCH_PATHS)
 
 
+def test_config_function_serves_config_flags_decide_and_scripts(template: Template):
+    prefixes = (*remote_config.PREFIXES, static_assets.STATIC_PREFIX)
+    assert api_paths(template, "ConfigFunction") == set(remote_config.PATHS) | {
+        f"{p}{{proxy+}}" for p in prefixes
+    }
+
+
+FUNCTIONS = ("CaptureFunction", "BatchFunction", "ConfigFunction")
+
+
 def test_routes_take_any_method_so_the_function_answers_405(template: Template):
-    for function in ("CaptureFunction", "BatchFunction"):
+    for function in FUNCTIONS:
         methods = {e["Properties"]["Method"] for e in template.properties(function)["Events"].values()}
         assert methods == {"any"}
 
@@ -50,7 +61,7 @@ def test_functions_run_python313_on_arm64_with_the_shared_layer(template: Templa
 
 
 def test_handlers_exist_where_the_template_points(template: Template):
-    for function in ("CaptureFunction", "BatchFunction"):
+    for function in FUNCTIONS:
         properties = template.properties(function)
         module, _, attribute = properties["Handler"].rpartition(".")
         source = ROOT / properties["CodeUri"] / f"{module}.py"
@@ -64,6 +75,19 @@ def test_policies_grant_only_put_record_batch_and_get_item(template: Template):
             ("firehose:PutRecordBatch", "EventsStream.Arn"),
             ("dynamodb:GetItem", "ApiKeysTable.Arn"),
         }
+
+
+def test_the_config_function_may_only_read_keys(template: Template):
+    statements = template.properties("ConfigFunction")["Policies"][0]["Statement"]
+    assert [(s["Action"], s["Resource"]) for s in statements] == [
+        ("dynamodb:GetItem", {"Fn::GetAtt": "ApiKeysTable.Arn"})
+    ]
+
+
+def test_the_config_function_has_posthog_js_scripts(template: Template):
+    assert template.properties("ConfigFunction")["Layers"] == [{"Ref": "StaticAssetsLayer"}]
+    assert template.properties("StaticAssetsLayer")["ContentUri"] == "layers/static/"
+    assert Settings().static_assets_dir == "/opt/posthog-js"  # where Lambda unpacks the layer
 
 
 def test_environment_variables_are_settings(template: Template):

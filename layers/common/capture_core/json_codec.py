@@ -71,6 +71,11 @@ def loads(data: Text) -> Any:
     # simply broken is not parsed a second time.
     found = _LENIENT_ONLY_TEXT.search(data) if isinstance(data, str) else _LENIENT_ONLY.search(data)
     if found is None:
+        if "UTF-8" in str(failure) and not isinstance(data, str):
+            try:
+                bytes(data).decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise InvalidPayload(f"The payload is not valid UTF-8 (byte {error.start}).") from None
         raise InvalidPayload(f"The payload is not valid JSON: {failure}.") from None
     try:
         text = data if isinstance(data, str) else bytes(data).decode("utf-8")

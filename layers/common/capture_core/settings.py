@@ -49,6 +49,18 @@ class Settings(BaseSettings):
         512, gt=0, description="Set by Lambda: the function's memory (MB), which some limits derive from."
     )
 
+    remote_config_max_age_seconds: int = Field(
+        300, ge=0, description="How long browsers and CDNs may keep a project's remote config."
+    )
+    static_assets_dir: str = Field(
+        "/opt/posthog-js", description="Folder of posthog-js's lazy-loaded scripts, one folder per version."
+    )
+    static_assets_fallback_host: str = Field(
+        "",
+        description="Host to redirect to for a posthog-js version this API has no scripts of "
+        "(e.g. us-assets.i.posthog.com); empty serves the newest version it has.",
+    )
+
     serve_openapi: bool = Field(
         False, description="Serve the OpenAPI document at /openapi.json and Swagger UI at /docs."
     )

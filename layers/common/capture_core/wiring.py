@@ -4,6 +4,7 @@ stages, and the only place AWS clients are made (once per container)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -14,7 +15,7 @@ from capture_core.api.resolver import create_resolver
 from capture_core.api.routes import BATCH_PATHS, CAPTURE_PATHS
 from capture_core.auth.keys import KeyStore
 from capture_core.docs.openapi import add_docs_routes
-from capture_core.lanes import capture_v0
+from capture_core.lanes import capture_v0, remote_config, static_assets
 from capture_core.settings import Settings
 from capture_core.sink.firehose import FirehoseSink, TimeBoundClients
 
@@ -87,7 +88,19 @@ def batch_function(settings: Settings, *, docs: bool = False) -> APIGatewayRestR
     return app
 
 
+def config_function(settings: Settings, *, docs: bool = False) -> APIGatewayRestResolver:
+    """What the SDKs ask besides capture: remote config, flags, decide, posthog-js's scripts. It
+    reads keys and files only, so it needs no Firehose and little memory."""
+    app = create_resolver(
+        remote_config.PATHS, prefixes=(*remote_config.PREFIXES, static_assets.STATIC_PREFIX)
+    )
+    remote_config.add_routes(app, remote_config.RemoteConfig(settings, Aws(settings).keys()), settings)
+    static_assets.add_routes(app, static_assets.StaticAssets(Path(settings.static_assets_dir)), settings)
+    return app
+
+
 FUNCTIONS: dict[str, Callable[..., APIGatewayRestResolver]] = {
     "capture": capture_function,
     "batch": batch_function,
+    "config": config_function,
 }

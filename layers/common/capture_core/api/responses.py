@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 import orjson
 from aws_lambda_powertools.event_handler import Response
@@ -12,6 +13,7 @@ from capture_core.api.routes import ALLOWED_METHODS
 from capture_core.errors import CaptureError, ServiceUnavailable
 
 JSON = "application/json"
+JAVASCRIPT = "application/javascript; charset=utf-8"
 _SUCCESS_BODY = orjson.dumps({"status": 1}).decode()
 
 
@@ -44,6 +46,31 @@ def success(request_headers: Mapping[str, str], *, beacon: bool = False) -> Resp
     return Response(
         status_code=200, content_type=JSON, body=_SUCCESS_BODY, headers=cors_headers(request_headers)
     )
+
+
+def script_json(value: Any) -> str:
+    """JSON to embed in a script: no `</script>` can end it, no line separator can break it."""
+    text = orjson.dumps(value).decode()
+    return text.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def document(
+    body: Any,
+    request_headers: Mapping[str, str],
+    *,
+    cache_control: str,
+    content_type: str = JSON,
+    compress: bool = False,
+) -> Response[str]:
+    """A 200 with a JSON document (or, as text, a script), CORS and caching headers."""
+    text = body if isinstance(body, str) else orjson.dumps(body).decode()
+    headers = {**cors_headers(request_headers), "Cache-Control": cache_control}
+    return Response(status_code=200, content_type=content_type, body=text, headers=headers, compress=compress)
+
+
+def redirect(location: str, request_headers: Mapping[str, str], *, cache_control: str) -> Response[str]:
+    headers = {**cors_headers(request_headers), "Location": location, "Cache-Control": cache_control}
+    return Response(status_code=302, content_type="text/plain", body="", headers=headers)
 
 
 def preflight(request_headers: Mapping[str, str]) -> Response[str]:

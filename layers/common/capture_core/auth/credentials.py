@@ -80,6 +80,26 @@ def _checked(candidate: Any) -> str:
     return token
 
 
+def config_token(
+    body_token: Any,
+    form: Mapping[str, bytes] | None = None,
+    query: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> str:
+    """The project key of a remote config or flags request: in the body (`token`, `api_key`), the
+    path, then beside the payload. A malformed one is 400 here (SPEC §10), not 401: the request
+    cannot name any project."""
+    candidate = (
+        body_token if body_token is not None else outside_token(form or {}, query or {}, headers or {})
+    )
+    if candidate is None:
+        raise MissingApiKey('No project API key: send it as "token" in the body or the query string.')
+    token = candidate.strip() if isinstance(candidate, str) else None
+    if not token or not is_well_formed_key(token):
+        raise InvalidPayload("The project API key is malformed: keys are made of letters, digits, _ and -.")
+    return token
+
+
 def request_project_id(batch: Batch, query: Mapping[str, str]) -> int | None:
     """The project a personal API key writes to: envelope, events (all alike), then query."""
     if batch.project_id is not None:

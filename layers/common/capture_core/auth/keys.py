@@ -128,6 +128,12 @@ class KeyStore:
             raise InvalidApiKey("The API key is not valid: keys are made of letters, digits, _ and -.")
         if token.startswith(PERSONAL_KEY_PREFIX):
             return self._project_for_personal_key(token, project_id)
+        return self.project_key(token)
+
+    def project_key(self, token: str) -> Project:
+        """The project of an active project key (never a personal key); else `InvalidApiKey`."""
+        if not is_well_formed_key(token) or token.startswith(PERSONAL_KEY_PREFIX):
+            raise InvalidApiKey("The API key is not a project API key.")
         project = self._cached(PROJECT_KEY, token, lambda item: _read_project_key(token, item))
         if project is None:
             raise InvalidApiKey("The API key is not valid: it is unknown or has been revoked.")

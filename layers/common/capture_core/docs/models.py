@@ -186,3 +186,116 @@ class StoredEvent(BaseModel):
     historical_migration: bool
     lib: str | None = Field(description="properties.$lib")
     lib_version: str | None = Field(description="properties.$lib_version")
+
+
+# Remote config, flags and decide (SPEC §10)
+
+
+class ErrorTracking(BaseModel):
+    autocaptureExceptions: bool
+    suppressionRules: list[Any]
+
+
+class Analytics(BaseModel):
+    endpoint: str = Field(description="Where posthog-js sends its events, relative to api_host.")
+
+
+class RemoteConfigResponse(BaseModel):
+    """A project's remote config, as posthog-js reads it; features follow the project's settings."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "token": "phc_local_demo_token",
+                    "supportedCompression": ["gzip", "gzip-js"],
+                    "hasFeatureFlags": False,
+                    "autocapture_opt_out": False,
+                    "capturePerformance": False,
+                    "autocaptureExceptions": False,
+                    "errorTracking": {"autocaptureExceptions": False, "suppressionRules": []},
+                    "captureDeadClicks": False,
+                    "heatmaps": False,
+                    "sessionRecording": False,
+                    "surveys": False,
+                    "conversations": False,
+                    "siteApps": [],
+                    "elementsChainAsString": True,
+                    "analytics": {"endpoint": "/i/v0/e/"},
+                    "defaultIdentifiedOnly": True,
+                }
+            ]
+        },
+    )
+
+    token: str
+    supportedCompression: list[str]
+    hasFeatureFlags: Literal[False]
+    autocapture_opt_out: bool = Field(description="True when the project has autocapture off.")
+    capturePerformance: bool | JsonObject
+    autocaptureExceptions: bool
+    errorTracking: ErrorTracking
+    captureDeadClicks: bool
+    heatmaps: bool
+    sessionRecording: bool | JsonObject = Field(
+        description="false, or where and how to send session recordings."
+    )
+    surveys: Literal[False]
+    conversations: Literal[False]
+    siteApps: list[Any]
+    elementsChainAsString: bool
+    analytics: Analytics
+    defaultIdentifiedOnly: bool
+
+
+class FlagsResponse(BaseModel):
+    """`/flags?v=2` and later: no flags, never an error. With `config=true`, the remote config's
+    fields too."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "flags": {},
+                    "errorsWhileComputingFlags": False,
+                    "requestId": "0d6bd4ee-5ac8-4a8e-9e58-0d0b3a7a83b9",
+                    "evaluatedAt": 1795752000000,
+                }
+            ]
+        },
+    )
+
+    flags: JsonObject
+    errorsWhileComputingFlags: Literal[False]
+    requestId: str
+    evaluatedAt: int
+
+
+class FlagsV1Response(BaseModel):
+    """`/flags` without `v` or with `v=1`."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [{"featureFlags": {}, "featureFlagPayloads": {}, "errorsWhileComputingFlags": False}]
+        },
+    )
+
+    featureFlags: JsonObject
+    featureFlagPayloads: JsonObject
+    errorsWhileComputingFlags: Literal[False]
+
+
+class DecideResponse(RemoteConfigResponse):
+    """The legacy `/decide` (v2, v3): the remote config and no flags, in one answer."""
+
+    model_config = ConfigDict(extra="allow")
+
+    featureFlags: JsonObject
+    featureFlagPayloads: JsonObject
+    errorsWhileComputingFlags: Literal[False]
+    config: JsonObject
+    toolbarParams: JsonObject
+    isAuthenticated: Literal[False]

@@ -13,10 +13,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from capture_core.docs.models import (
     CaptureRequestBody,
+    DecideResponse,
     EventsCaptureClientErrorResponse,
     EventsCaptureResponse,
     EventsCaptureServerErrorResponse,
     EventsCaptureUnauthenticatedResponse,
+    FlagsResponse,
+    FlagsV1Response,
+    RemoteConfigResponse,
     StoredEvent,
 )
 
@@ -99,6 +103,56 @@ RESPONSES: dict[int, Any] = {
         "`Retry-After` seconds. Events of the request may have been stored already; they keep their uuid.",
         "content": {"application/json": {"model": EventsCaptureServerErrorResponse}},
     },
+}
+_CLIENT_ERROR = {"application/json": {"model": EventsCaptureClientErrorResponse}}
+_UNAUTHENTICATED = {"application/json": {"model": EventsCaptureUnauthenticatedResponse}}
+_SERVER_ERROR = {"application/json": {"model": EventsCaptureServerErrorResponse}}
+CONFIG_RESPONSES: dict[int, Any] = {
+    200: {
+        "description": "The project's remote config. Cached by browsers and CDNs (Cache-Control max-age).",
+        "content": {"application/json": {"model": RemoteConfigResponse}},
+    },
+    400: {"description": "The key is malformed (`invalid_payload`).", "content": _CLIENT_ERROR},
+    404: {"description": "No active project has this key (`not_found`).", "content": _CLIENT_ERROR},
+    503: {"description": "The key could not be checked now (`auth_unavailable`).", "content": _SERVER_ERROR},
+}
+CONFIG_JS_RESPONSES: dict[int, Any] = {
+    **CONFIG_RESPONSES,
+    200: {
+        "description": "The remote config as a script: window._POSTHOG_REMOTE_CONFIG[token] = "
+        "{config, siteApps}.",
+        "content": {"application/javascript": {"schema": {"type": "string"}}},
+    },
+}
+_FLAGS_ERRORS: dict[int, Any] = {
+    400: {"description": "The body cannot be read, or the key is malformed.", "content": _CLIENT_ERROR},
+    401: {"description": "No key, or an unknown or revoked one.", "content": _UNAUTHENTICATED},
+    413: {"description": "The body is over the limits.", "content": _CLIENT_ERROR},
+    503: {"description": "The key could not be checked now (`auth_unavailable`).", "content": _SERVER_ERROR},
+}
+FLAGS_RESPONSES: dict[int, Any] = {
+    200: {
+        "description": "No feature flags: this API evaluates none. `v` >= 2: `flags`; `v` = 1 or none: "
+        "`featureFlags` and `featureFlagPayloads`. With `config=true`, the remote config's fields too.",
+        "content": {"application/json": {"model": FlagsResponse | FlagsV1Response}},
+    },
+    **_FLAGS_ERRORS,
+}
+DECIDE_RESPONSES: dict[int, Any] = {
+    200: {
+        "description": "The remote config and no feature flags (posthog-js 1.200 and older).",
+        "content": {"application/json": {"model": DecideResponse}},
+    },
+    **_FLAGS_ERRORS,
+}
+SCRIPT_RESPONSES: dict[int, Any] = {
+    200: {
+        "description": "The script, of the version asked for (Cache-Control immutable) or of the newest "
+        "version this API has.",
+        "content": {"application/javascript": {"schema": {"type": "string"}}},
+    },
+    302: {"description": "Another version's script, at the asset host the operator chose."},
+    404: {"description": "No posthog-js script has this name (`not_found`).", "content": _CLIENT_ERROR},
 }
 PREFLIGHT_RESPONSES: dict[int, Any] = {
     200: {

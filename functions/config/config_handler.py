@@ -1,0 +1,18 @@
+"""Lambda entry point of the config function: remote config (/array/<token>/config[.js]), /flags,
+/decide and posthog-js's scripts (/static/)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from capture_core.observability import observed
+from capture_core.settings import get_settings
+from capture_core.wiring import config_function
+
+app = config_function(get_settings())
+
+
+@observed
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,251 @@
+"""Remote config, feature flags and decide (SPEC §10): what the SDKs ask besides capture.
+
+posthog-js reads its remote config before it decides how to send (gzip or not) and whether to
+autocapture; without one it falls back to uncompressed JSON and leaves autocapture off for new
+visitors. This API evaluates no feature flags: every flags answer is the truthful "none", never
+an error, so that no SDK logs a warning or falls back.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
+from capture_core.api import responses
+from capture_core.api.request import HttpRequest, current_request, request_headers
+from capture_core.auth.credentials import config_token
+from capture_core.auth.key_items import ProjectSettings
+from capture_core.auth.keys import KeyStore, Project
+from capture_core.decoding.payload import decode_payload
+from capture_core.docs import openapi
+from capture_core.errors import InvalidApiKey, NotFound
+from capture_core.settings import Settings
+
+FLAGS_PATH, DECIDE_PATH = "/flags", "/decide"
+PATHS = (FLAGS_PATH, DECIDE_PATH)
+PREFIXES = ("/array/",)
+# The capture endpoint posthog-js sends to, and its session recordings' (relative to api_host).
+ANALYTICS_ENDPOINT = "/i/v0/e/"
+RECORDINGS_ENDPOINT = "/s/"
+# Flags answers change with every request (requestId), so no cache may keep them.
+NO_STORE = "private, no-store"
+
+
+def remote_config(token: str, settings: ProjectSettings, *, recordings: bool) -> dict[str, Any]:
+    """The remote config posthog-js reads, for a project with these settings. `recordings` says
+    whether this API serves the recordings lane at all."""
+    recording: dict[str, Any] | bool = False
+    if recordings and settings.session_recording:
+        recording = {
+            "endpoint": RECORDINGS_ENDPOINT,
+            "sampleRate": _rate(settings.recording_sample_rate),
+            "minimumDurationMilliseconds": settings.recording_min_duration_ms or None,
+            "consoleLogRecordingEnabled": True,
+            "recorderVersion": "v2",
+            "linkedFlag": None,
+            "networkPayloadCapture": None,
+            "urlTriggers": [],
+            "urlBlocklist": [],
+            "eventTriggers": [],
+            "scriptConfig": None,
+        }
+    return {
+        "token": token,
+        "supportedCompression": ["gzip", "gzip-js"],
+        "hasFeatureFlags": False,
+        "autocapture_opt_out": not settings.autocapture,
+        "capturePerformance": (
+            {"network_timing": True, "web_vitals": True, "web_vitals_allowed_metrics": None}
+            if settings.capture_performance
+            else False
+        ),
+        "autocaptureExceptions": settings.exception_autocapture,
+        "errorTracking": {"autocaptureExceptions": settings.exception_autocapture, "suppressionRules": []},
+        "captureDeadClicks": settings.dead_clicks,
+        "heatmaps": settings.heatmaps,
+        "sessionRecording": recording,
+        "surveys": False,
+        "conversations": False,
+        "siteApps": [],
+        "elementsChainAsString": True,
+        "analytics": {"endpoint": ANALYTICS_ENDPOINT},
+        "defaultIdentifiedOnly": True,
+    }
+
+
+def _rate(rate: float) -> str | None:
+    # posthog-js reads the sample rate as a decimal string; 1 means every session.
+    return None if rate >= 1 else format(rate, "g")
+
+
+def config_script(token: str, config: Mapping[str, Any]) -> str:
+    """config.js: the same config, as a script that hands it to posthog-js."""
+    body = responses.script_json({"config": config, "siteApps": []})
+    key = responses.script_json(token)
+    return (
+        "(function() {\n"
+        "  window._POSTHOG_REMOTE_CONFIG = window._POSTHOG_REMOTE_CONFIG || {};\n"
+        f"  window._POSTHOG_REMOTE_CONFIG[{key}] = {body};\n"
+        "})();\n"
+    )
+
+
+def no_flags(
+    version: int, config: Mapping[str, Any] | None, *, now_ms: int, request_id: str
+) -> dict[str, Any]:
+    """The answer of `/flags?v=<version>` for a project without flags, with `config` merged in
+    when the client asked for it (`config=true`)."""
+    if version >= 2:
+        answer: dict[str, Any] = {
+            "flags": {},
+            "errorsWhileComputingFlags": False,
+            "requestId": request_id,
+            "evaluatedAt": now_ms,
+        }
+    else:
+        answer = {"featureFlags": {}, "featureFlagPayloads": {}, "errorsWhileComputingFlags": False}
+    return {**config, **answer} if config else answer
+
+
+def decide(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The answer of the legacy `/decide` (v2, v3): remote config and flags in one."""
+    return {
+        **config,
+        "featureFlags": {},
+        "featureFlagPayloads": {},
+        "errorsWhileComputingFlags": False,
+        "config": {"enable_collect_everything": True},
+        "toolbarParams": {},
+        "isAuthenticated": False,
+    }
+
+
+def _version(query: Mapping[str, str]) -> int:
+    text = query.get("v", "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 4 else 1
+
+
+class RemoteConfig:
+    """Answers for one project, read through the same key cache as capture: a warm container
+    makes no DynamoDB read."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        keys: KeyStore,
+        *,
+        recordings: bool = False,
+        clock: Callable[[], float] = time.time,
+        request_ids: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self._settings = settings
+        self._keys = keys
+        self._recordings = recordings
+        self._clock = clock
+        self._request_ids = request_ids
+
+    def config(self, token: str) -> dict[str, Any]:
+        """The project's remote config; a key that is not an active project key is 404."""
+        try:
+            project = self._keys.project_key(config_token(token))
+        except InvalidApiKey as error:
+            raise NotFound("There is no project with this API key (unknown, or revoked).") from error
+        return remote_config(project.token, project.settings, recordings=self._recordings)
+
+    def flags(self, request: HttpRequest) -> dict[str, Any]:
+        project = self._project(request)
+        query = request.query
+        config = self._config(project) if query.get("config", "").lower() == "true" else None
+        return no_flags(
+            _version(query), config, now_ms=int(self._clock() * 1000), request_id=self._request_ids()
+        )
+
+    def decide(self, request: HttpRequest) -> dict[str, Any]:
+        return decide(self._config(self._project(request)))
+
+    def _config(self, project: Project) -> dict[str, Any]:
+        return remote_config(project.token, project.settings, recordings=self._recordings)
+
+    def _project(self, request: HttpRequest) -> Project:
+        payload: Any = None
+        if request.body or request.query.get("data"):
+            # Decoded exactly as capture bodies are: gzip text/plain, base64 forms, JSON.
+            decoded = decode_payload(
+                request.query,
+                request.headers,
+                request.body,
+                max_payload_bytes=self._settings.max_payload_bytes,
+                parse_budget_bytes=self._settings.parse_budget_bytes,
+            )
+            payload, form = decoded.data, decoded.form
+        else:
+            form = {}
+        return self._keys.project_key(
+            config_token(_body_token(payload), form, request.query, request.headers)
+        )
+
+
+def _body_token(payload: Any) -> Any:
+    if not isinstance(payload, dict):
+        return None
+    return payload["token"] if payload.get("token") is not None else payload.get("api_key")
+
+
+def add_routes(app: APIGatewayRestResolver, lane: RemoteConfig, settings: Settings) -> None:
+    """Serve `/array/<token>/config`, `/array/<token>/config.js`, `/flags` and `/decide`."""
+    max_age = f"public, max-age={settings.remote_config_max_age_seconds}"
+
+    @app.get("/array/<token>/config", summary="Remote config (JSON)", responses=openapi.CONFIG_RESPONSES)
+    def config_json(token: str) -> Response[str]:
+        return responses.document(lane.config(token), request_headers(app), cache_control=max_age)
+
+    @app.get(
+        "/array/<token>/config.js", summary="Remote config (script)", responses=openapi.CONFIG_JS_RESPONSES
+    )
+    def config_js(token: str) -> Response[str]:
+        config = lane.config(token)
+        script = config_script(config["token"], config)
+        return responses.document(
+            script, request_headers(app), cache_control=max_age, content_type=responses.JAVASCRIPT
+        )
+
+    def flags() -> Response[str]:
+        request = current_request(app, settings.max_request_bytes)
+        return responses.document(lane.flags(request), request.headers, cache_control=NO_STORE)
+
+    def decide_route() -> Response[str]:
+        request = current_request(app, settings.max_request_bytes)
+        return responses.document(lane.decide(request), request.headers, cache_control=NO_STORE)
+
+    def preflight() -> Response[str]:
+        return responses.preflight(request_headers(app))
+
+    @app.route("/array/<token>/config", method="OPTIONS", responses=openapi.PREFLIGHT_RESPONSES)
+    def config_preflight(token: str) -> Response[str]:
+        return preflight()
+
+    @app.route("/array/<token>/config.js", method="OPTIONS", responses=openapi.PREFLIGHT_RESPONSES)
+    def config_js_preflight(token: str) -> Response[str]:
+        return preflight()
+
+    routes = (
+        (FLAGS_PATH, flags, "Feature flags (none)", openapi.FLAGS_RESPONSES),
+        (DECIDE_PATH, decide_route, "Legacy decide (remote config, no flags)", openapi.DECIDE_RESPONSES),
+    )
+    for path, route, summary, answers in routes:
+        name = path.strip("/")
+        for method in ("GET", "POST"):
+            operation = f"{method.lower()}_{name}"
+            app.route(
+                path, method=method, summary=summary, operation_id=operation, responses=answers, tags=[name]
+            )(route)
+    for path in (FLAGS_PATH, DECIDE_PATH):
+        name = path.strip("/")
+        app.route(
+            path, method="OPTIONS", summary="CORS preflight", operation_id=f"options_{name}",
+            responses=openapi.PREFLIGHT_RESPONSES, tags=[name],
+        )(preflight)  # fmt: skip
