@@ -53,14 +53,40 @@ def test_schema_names_follow_the_seed_and_nothing_is_undefined():
     assert "undefined" not in json.dumps(document())
 
 
-def test_both_functions_routes_are_in_one_document():
-    assert set(document()["paths"]) == set(CAPTURE_PATHS) | set(BATCH_PATHS)
-    for operations in document()["paths"].values():
-        assert set(operations) == {"get", "post", "options"}
+CONFIG_PATHS = {
+    "/flags",
+    "/decide",
+    "/array/{token}/config",
+    "/array/{token}/config.js",
+    "/static/{version}/{name}",
+    "/static/{name}",
+}
+
+
+def test_every_functions_routes_are_in_one_document():
+    paths = document()["paths"]
+    assert set(paths) == set(CAPTURE_PATHS) | set(BATCH_PATHS) | CONFIG_PATHS
+    for path in (*CAPTURE_PATHS, *BATCH_PATHS, "/flags", "/decide"):
+        assert set(paths[path]) == {"get", "post", "options"}
+    for path in CONFIG_PATHS - {"/flags", "/decide"}:
+        assert set(paths[path]) == {"get", "options"}
+
+
+def test_remote_config_flags_and_decide_answers_have_their_models():
+    paths = document()["paths"]
+    config = paths["/array/{token}/config"]["get"]["responses"]
+    assert config["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/RemoteConfigResponse")
+    assert set(config) == {"200", "400", "404", "503"}
+    decide = paths["/decide"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert decide["$ref"].endswith("/DecideResponse")
+    flags = json.dumps(paths["/flags"]["post"]["responses"]["200"])
+    assert "FlagsResponse" in flags
+    assert "FlagsV1Response" in flags
 
 
 def test_post_takes_every_media_type_and_the_query_parameters():
-    for operations in document()["paths"].values():
+    for path in (*CAPTURE_PATHS, *BATCH_PATHS):
+        operations = document()["paths"][path]
         post = operations["post"]
         assert set(post["requestBody"]["content"]) == {
             "application/json",

@@ -77,6 +77,15 @@ SentAt = Annotated[
     str | None, Query(alias="_", description="When the client sent the request, in epoch milliseconds.")
 ]
 
+FlagsVersion = Annotated[
+    str | None,
+    Query(alias="v", description="The answer's version: 2 and later `flags`; 1 or none `featureFlags`."),
+]
+WithConfig = Annotated[
+    str | None, Query(alias="config", description="`true`: the remote config's fields too.")
+]
+ScriptVersion = Annotated[str | None, Query(alias="v", description="The posthog-js version asking.")]
+
 RESPONSES: dict[int, Any] = {
     200: {
         "description": "Every event of the request is stored.",

@@ -213,7 +213,7 @@ def add_routes(app: APIGatewayRestResolver, lane: RemoteConfig, settings: Settin
             script, request_headers(app), cache_control=max_age, content_type=responses.JAVASCRIPT
         )
 
-    def flags() -> Response[str]:
+    def flags(version: openapi.FlagsVersion = None, with_config: openapi.WithConfig = None) -> Response[str]:
         request = current_request(app, settings.max_request_bytes)
         return responses.document(lane.flags(request), request.headers, cache_control=NO_STORE)
 

@@ -101,7 +101,7 @@ def add_routes(app: APIGatewayRestResolver, assets: StaticAssets, settings: Sett
         return serve(name, version)
 
     @app.get("/static/<name>", summary="A posthog-js script (?v=version)", responses=openapi.SCRIPT_RESPONSES)
-    def unversioned(name: str) -> Response[str]:
+    def unversioned(name: str, v: openapi.ScriptVersion = None) -> Response[str]:
         return serve(name, app.current_event.get_query_string_value("v"))
 
     @app.route("/static/<version>/<name>", method="OPTIONS", responses=openapi.PREFLIGHT_RESPONSES)
