@@ -8,6 +8,7 @@ import urllib.request
 
 import pytest
 from capture_admin.cli import main
+from capture_core.auth.key_items import fingerprint
 from capture_core.auth.keys import KeyStore
 from capture_core.errors import InvalidApiKey
 from capture_local import LocalStack, names
@@ -121,3 +122,64 @@ def test_failures_say_why_and_exit_non_zero(keys, arguments: tuple[str, ...], co
 def test_without_a_target_it_asks_for_one(capsys: pytest.CaptureFixture[str]):
     assert main(["list"]) == 2
     assert "--local, --table NAME or --stack NAME" in capsys.readouterr().err
+
+
+def test_project_settings_reach_every_key_and_the_remote_config(keys, local_stack: LocalStack):
+    _, token, _ = keys("create-project", "28", "--name", "settings")
+    code, shown, note = keys(
+        "project-settings", "28", "--autocapture", "off", "--heatmaps", "on", "--recording-sample-rate", "0.5"
+    )
+    assert code == 0
+    assert "autocapture=off" in shown
+    assert "heatmaps=on" in shown
+    assert "recording_sample_rate=0.5" in shown
+    assert "TTL" in note
+    assert "max-age" in note
+    settings = lookup(local_stack, token).settings
+    assert (settings.autocapture, settings.heatmaps, settings.recording_sample_rate) == (False, True, 0.5)
+    with urllib.request.urlopen(f"{local_stack.api_url}/array/{token}/config", timeout=10) as response:
+        config = json.loads(response.read())
+    assert (config["autocapture_opt_out"], config["heatmaps"]) == (True, True)
+
+
+def test_project_settings_without_options_shows_them(keys):
+    keys("create-project", "29", "--name", "show")
+    code, shown, _ = keys("project-settings", "29")
+    assert code == 0
+    assert "autocapture=on" in shown
+    assert "session_recording=off" in shown
+
+
+def test_projects_lists_settings_and_fingerprints_never_keys(keys):
+    _, token, _ = keys("create-project", "30", "--name", "listed")
+    _, personal, _ = keys("create-personal-key", "--name", "ops", "--project-id", "30")
+    code, listing, _ = keys("projects")
+    assert code == 0
+    assert "project 30  listed" in listing
+    assert token not in listing
+    assert personal not in listing
+    assert fingerprint(token) in listing
+    assert fingerprint(personal) in listing
+
+
+def test_anonymize_ips_says_when_it_takes_effect(keys):
+    keys("create-project", "31", "--name", "private")
+    code, message, _ = keys("anonymize-ips", "31", "on")
+    assert code == 0
+    assert "TTL" in message
+
+
+def test_a_mistyped_fingerprint_is_echoed_as_typed_and_case_does_not_matter(keys):
+    _, token, _ = keys("create-project", "32", "--name", "case")
+    code, _, error = keys("revoke", "ABCDEF0123456789")
+    assert (code, "ABCDEF0123456789" in error) == (1, True)
+    assert keys("revoke", fingerprint(token).upper())[0] == 0
+
+
+def test_revoking_the_named_key_names_the_next_newest(keys, local_stack: LocalStack):
+    _, first, _ = keys("create-project", "33", "--name", "rule")
+    _, second, _ = keys("create-key", "33")
+    _, personal, _ = keys("create-personal-key", "--name", "ops", "--project-id", "33")
+    assert lookup(local_stack, personal, 33).token == second
+    keys("revoke", second)
+    assert lookup(local_stack, personal, 33).token == first
