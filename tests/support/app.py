@@ -13,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from capture_core.api.resolver import create_resolver
-from capture_core.api.routes import BATCH_PATHS, CAPTURE_PATHS
+from capture_core.api.routes import BATCH_PATHS, CAPTURE_PATHS, CONFIG_PATHS, CONFIG_PREFIXES
 from capture_core.auth.keys import KeyStore
 from capture_core.lanes import capture_v0, remote_config, static_assets
 from capture_core.lanes.capture_v0 import CaptureV0, utc_now
@@ -59,9 +59,7 @@ class CaptureApp:
         for function, paths in (("capture", CAPTURE_PATHS), ("batch", BATCH_PATHS)):
             app = self.apps[function] = create_resolver(paths)
             capture_v0.add_routes(app, lane, paths, self.settings, clock=self.monotonic)
-        config = self.apps["config"] = create_resolver(
-            remote_config.PATHS, prefixes=(*remote_config.PREFIXES, static_assets.STATIC_PREFIX)
-        )
+        config = self.apps["config"] = create_resolver(CONFIG_PATHS, prefixes=CONFIG_PREFIXES)
         wall_clock = lambda: self.clock().timestamp()  # noqa: E731
         remote_config.add_routes(
             config,
@@ -80,9 +78,7 @@ class CaptureApp:
         """Which function API Gateway sends `path` to (template.yaml's routes)."""
         if path.rstrip("/") in BATCH_PATHS:
             return "batch"
-        if path.rstrip("/") in remote_config.PATHS or path.startswith(
-            (*remote_config.PREFIXES, static_assets.STATIC_PREFIX)
-        ):
+        if path.rstrip("/") in CONFIG_PATHS or path.startswith(CONFIG_PREFIXES):
             return "config"
         return "capture"
 

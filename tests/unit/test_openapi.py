@@ -53,6 +53,7 @@ def test_schema_names_follow_the_seed_and_nothing_is_undefined():
     assert "undefined" not in json.dumps(document())
 
 
+V1_AND_RECORDINGS = {"/i/v1/analytics/events", "/s"}
 CONFIG_PATHS = {
     "/flags",
     "/decide",
@@ -65,7 +66,9 @@ CONFIG_PATHS = {
 
 def test_every_functions_routes_are_in_one_document():
     paths = document()["paths"]
-    assert set(paths) == set(CAPTURE_PATHS) | set(BATCH_PATHS) | CONFIG_PATHS
+    assert set(paths) == set(CAPTURE_PATHS) | set(BATCH_PATHS) | CONFIG_PATHS | V1_AND_RECORDINGS
+    for path in V1_AND_RECORDINGS:
+        assert set(paths[path]) <= {"post", "options"}
     for path in (*CAPTURE_PATHS, *BATCH_PATHS, "/flags", "/decide"):
         assert set(paths[path]) == {"get", "post", "options"}
     for path in CONFIG_PATHS - {"/flags", "/decide"}:
@@ -82,6 +85,17 @@ def test_remote_config_flags_and_decide_answers_have_their_models():
     flags = json.dumps(paths["/flags"]["post"]["responses"]["200"])
     assert "FlagsResponse" in flags
     assert "FlagsV1Response" in flags
+
+
+def test_v1_and_recordings_answers_have_their_models():
+    paths = document()["paths"]
+    v1 = paths["/i/v1/analytics/events"]["post"]
+    assert v1["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/V1CaptureResponse"
+    )
+    assert set(v1["responses"]) == {"200", "400", "401", "413", "415", "503"}
+    assert "V1CaptureRequest" in json.dumps(v1["requestBody"])
+    assert "SnapshotEvent" in json.dumps(paths["/s"]["post"]["requestBody"])
 
 
 def test_post_takes_every_media_type_and_the_query_parameters():

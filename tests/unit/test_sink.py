@@ -34,8 +34,9 @@ def test_calls_hold_at_most_500_records():
 
 
 def test_calls_hold_at_most_4_mib():
-    calls = list(plan_calls([b"x" * 1_000_000] * 9))
-    assert all(sum(map(len, call)) <= MAX_BYTES_PER_CALL for call in calls)
+    records = [b"x" * 1_000_000] * 9
+    calls = list(plan_calls(records))
+    assert all(sum(len(records[i]) for i in call) <= MAX_BYTES_PER_CALL for call in calls)
     assert [len(call) for call in calls] == [4, 4, 1]
 
 

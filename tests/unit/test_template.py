@@ -6,8 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from capture_core.api.routes import BATCH_PATHS, CAPTURE_PATHS
-from capture_core.lanes import remote_config, static_assets
+from capture_core.api.routes import (
+    BATCH_PATHS,
+    CAPTURE_PATHS,
+    CONFIG_PATHS,
+    CONFIG_PREFIXES,
+    RECORDINGS_PATH,
+    V1_PATH,
+)
 from capture_core.settings import Settings
 from capture_local.template import Template
 
@@ -29,18 +35,39 @@ def test_capture_function_serves_the_capture_routes_and_every_unknown_path(templ
     assert api_paths(template, "CaptureFunction") == set(CAPTURE_PATHS) | CATCH_ALL
 
 
-def test_batch_function_serves_the_batch_route(template: Template):
-    assert api_paths(template, "BatchFunction") == set(BATCH_PATHS)
+def test_batch_function_serves_the_batch_route_and_capture_v1(template: Template):
+    assert api_paths(template, "BatchFunction") == set(BATCH_PATHS) | {V1_PATH}
 
 
-def test_config_function_serves_config_flags_decide_and_scripts(template: Template):
-    prefixes = (*remote_config.PREFIXES, static_assets.STATIC_PREFIX)
-    assert api_paths(template, "ConfigFunction") == set(remote_config.PATHS) | {
-        f"{p}{{proxy+}}" for p in prefixes
+def test_recordings_function_serves_s_and_writes_only_its_stream(template: Template):
+    assert api_paths(template, "RecordingsFunction") == {RECORDINGS_PATH}
+    statements = template.properties("RecordingsFunction")["Policies"][0]["Statement"]
+    assert {(s["Action"], next(iter(s["Resource"].values()))) for s in statements} == {
+        ("firehose:PutRecordBatch", "RecordingsStream.Arn"),
+        ("dynamodb:GetItem", "ApiKeysTable.Arn"),
     }
 
 
-FUNCTIONS = ("CaptureFunction", "BatchFunction", "ConfigFunction")
+def test_recordings_have_their_own_prefix_and_retention(template: Template):
+    destination = template.properties("RecordingsStream")["ExtendedS3DestinationConfiguration"]
+    assert destination["Prefix"].startswith("recordings/year=!{timestamp:yyyy}/")
+    assert destination["CompressionFormat"] == "GZIP"
+    rules = {
+        rule["Id"]: rule for rule in template.properties("EventsBucket")["LifecycleConfiguration"]["Rules"]
+    }
+    assert (rules["ExpireRecordings"]["Prefix"], rules["ExpireRecordings"]["ExpirationInDays"]) == (
+        "recordings/",
+        {"Ref": "RecordingsRetentionDays"},
+    )
+    assert rules["ExpireRawEvents"]["Prefix"] == "events/"
+
+
+def test_config_function_serves_config_flags_decide_and_scripts(template: Template):
+    prefixes = CONFIG_PREFIXES
+    assert api_paths(template, "ConfigFunction") == set(CONFIG_PATHS) | {f"{p}{{proxy+}}" for p in prefixes}
+
+
+FUNCTIONS = ("CaptureFunction", "BatchFunction", "ConfigFunction", "RecordingsFunction")
 
 
 def test_routes_take_any_method_so_the_function_answers_405(template: Template):

@@ -15,10 +15,13 @@ class CaptureError(Exception):
     type: str = "server_error"
     code: str = "internal_error"
 
-    def __init__(self, detail: str, attr: str | None = None) -> None:
+    def __init__(self, detail: str, attr: str | None = None, *, tag: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.attr = attr
+        # Capture v1 names its errors more finely (`missing_required_headers`, ...); `tag`
+        # overrides the v1 name this error's code maps to (responses.V1_TAGS).
+        self.tag = tag
 
 
 # 400
@@ -67,6 +70,11 @@ class RequestTooLarge(CaptureError):
 
 class EventTooLarge(CaptureError):
     status, type, code = 413, "validation_error", "event_too_large"
+
+
+# 415 (capture v1 only: its bodies must be JSON, in one of four encodings)
+class UnsupportedMediaType(CaptureError):
+    status, type, code = 415, "validation_error", "unsupported_media_type"
 
 
 # 503: the client should retry; `retry_after` becomes the Retry-After header.

@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
     events_stream_name: str = Field("capture-events", description="Firehose stream the events go to.")
+    recordings_stream_name: str = Field(
+        "capture-recordings", description="Firehose stream the session recordings go to."
+    )
     api_keys_table_name: str = Field("capture-api-keys", description="DynamoDB table of API keys.")
     capture_aws_endpoint_url: str = Field(
         "", description="Endpoint for every AWS client (a moto server locally); empty means AWS itself."

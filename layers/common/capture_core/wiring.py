@@ -12,10 +12,17 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from botocore.config import Config
 
 from capture_core.api.resolver import create_resolver
-from capture_core.api.routes import BATCH_PATHS, CAPTURE_PATHS
+from capture_core.api.routes import (
+    BATCH_PATHS,
+    CAPTURE_PATHS,
+    CONFIG_PATHS,
+    CONFIG_PREFIXES,
+    RECORDINGS_PATH,
+    V1_PATH,
+)
 from capture_core.auth.keys import KeyStore
 from capture_core.docs.openapi import add_docs_routes
-from capture_core.lanes import capture_v0, remote_config, static_assets
+from capture_core.lanes import capture_v0, capture_v1, recordings, remote_config, static_assets
 from capture_core.settings import Settings
 from capture_core.sink.firehose import FirehoseSink, TimeBoundClients
 
@@ -64,11 +71,12 @@ class Aws:
         )
 
 
+def _sink(aws: Aws, settings: Settings, stream_name: str) -> FirehoseSink:
+    return FirehoseSink(aws.firehose_clients(), stream_name, budget_seconds=settings.sink_time_budget_seconds)
+
+
 def _events_lane(aws: Aws, settings: Settings) -> capture_v0.CaptureV0:
-    sink = FirehoseSink(
-        aws.firehose_clients(), settings.events_stream_name, budget_seconds=settings.sink_time_budget_seconds
-    )
-    return capture_v0.CaptureV0(settings, aws.keys(), sink)
+    return capture_v0.CaptureV0(settings, aws.keys(), _sink(aws, settings, settings.events_stream_name))
 
 
 def capture_function(settings: Settings, *, docs: bool = True) -> APIGatewayRestResolver:
@@ -82,20 +90,31 @@ def capture_function(settings: Settings, *, docs: bool = True) -> APIGatewayRest
 
 
 def batch_function(settings: Settings, *, docs: bool = False) -> APIGatewayRestResolver:
-    """Server SDKs' batches."""
-    app = create_resolver(BATCH_PATHS)
-    capture_v0.add_routes(app, _events_lane(Aws(settings), settings), BATCH_PATHS, settings)
+    """Server SDKs' batches, v0 and v1 (one stream, one key store)."""
+    app = create_resolver((*BATCH_PATHS, V1_PATH), error_formats=capture_v1.v1_errors())
+    aws = Aws(settings)
+    keys, sink = aws.keys(), _sink(aws, settings, settings.events_stream_name)
+    capture_v0.add_routes(app, capture_v0.CaptureV0(settings, keys, sink), BATCH_PATHS, settings)
+    capture_v1.add_routes(app, capture_v1.CaptureV1(settings, keys, sink), settings)
     return app
 
 
 def config_function(settings: Settings, *, docs: bool = False) -> APIGatewayRestResolver:
     """What the SDKs ask besides capture: remote config, flags, decide, posthog-js's scripts. It
     reads keys and files only, so it needs no Firehose and little memory."""
-    app = create_resolver(
-        remote_config.PATHS, prefixes=(*remote_config.PREFIXES, static_assets.STATIC_PREFIX)
-    )
-    remote_config.add_routes(app, remote_config.RemoteConfig(settings, Aws(settings).keys()), settings)
+    app = create_resolver(CONFIG_PATHS, prefixes=CONFIG_PREFIXES)
+    lane = remote_config.RemoteConfig(settings, Aws(settings).keys(), recordings=True)
+    remote_config.add_routes(app, lane, settings)
     static_assets.add_routes(app, static_assets.StaticAssets(Path(settings.static_assets_dir)), settings)
+    return app
+
+
+def recordings_function(settings: Settings, *, docs: bool = False) -> APIGatewayRestResolver:
+    """Session recordings, to a stream of their own."""
+    app = create_resolver((RECORDINGS_PATH,))
+    aws = Aws(settings)
+    lane = recordings.Recordings(settings, aws.keys(), _sink(aws, settings, settings.recordings_stream_name))
+    recordings.add_routes(app, lane, settings)
     return app
 
 
@@ -103,4 +122,5 @@ FUNCTIONS: dict[str, Callable[..., APIGatewayRestResolver]] = {
     "capture": capture_function,
     "batch": batch_function,
     "config": config_function,
+    "recordings": recordings_function,
 }

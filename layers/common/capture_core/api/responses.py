@@ -92,3 +92,49 @@ def error(failure: CaptureError, request_headers: Mapping[str, str]) -> Response
     return Response(
         status_code=failure.status, content_type=JSON, body=orjson.dumps(body).decode(), headers=headers
     )
+
+
+# Capture v1's error format (SPEC §11): `{"error": <tag>, "error_description": <text>}`.
+V1_TAGS = {
+    "invalid_payload": "request_parsing_error",
+    "no_data": "empty_body",
+    "missing_api_key": "missing_authorization",
+    "invalid_api_key": "invalid_api_token",
+    "project_id_required": "invalid_api_token",
+    "inconsistent_api_keys": "invalid_api_token",
+    "request_too_large": "payload_too_large",
+    "event_too_large": "payload_too_large",
+    "unsupported_media_type": "unsupported_content_type",
+    "not_found": "not_found",
+    "method_not_allowed": "method_not_allowed",
+    "sink_unavailable": "service_unavailable",
+    "auth_unavailable": "service_unavailable",
+    "internal_error": "internal_error",
+}
+V1_ERROR_URI = "https://posthog.com/docs/api"
+
+
+def v1_error(failure: CaptureError, request_headers: Mapping[str, str]) -> Response[str]:
+    headers = cors_headers(request_headers)
+    if isinstance(failure, ServiceUnavailable):
+        headers["Retry-After"] = str(failure.retry_after)
+    request_id = v1_request_id(request_headers)
+    if request_id:
+        headers["PostHog-Request-Id"] = request_id
+    body = {
+        "error": failure.tag or V1_TAGS.get(failure.code, failure.code),
+        "error_description": failure.detail,
+        "error_uri": V1_ERROR_URI,
+    }
+    return Response(
+        status_code=failure.status, content_type=JSON, body=orjson.dumps(body).decode(), headers=headers
+    )
+
+
+_UUID = re.compile(r"[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}")
+
+
+def v1_request_id(request_headers: Mapping[str, str]) -> str | None:
+    """The request's `PostHog-Request-Id`, echoed in every v1 answer when it is a UUID."""
+    value = request_headers.get("posthog-request-id", "").strip()
+    return value if _UUID.fullmatch(value) else None

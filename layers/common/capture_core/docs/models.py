@@ -299,3 +299,95 @@ class DecideResponse(RemoteConfigResponse):
     config: JsonObject
     toolbarParams: JsonObject
     isAuthenticated: Literal[False]
+
+
+# Capture v1 (SPEC §11)
+
+
+class V1Event(BaseModel):
+    """One v1 event. Options become properties of the stored event ($process_person_profile, ...)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    event: str = Field(description="The event's name (at most 200 bytes).", examples=["signed_up"])
+    uuid: str = Field(description="The event's UUID: unique in the batch, the key of its result.")
+    distinct_id: str = Field(description="Who did it (at most 200 bytes).")
+    timestamp: str = Field(description="When it happened (RFC 3339), corrected for clock skew.")
+    session_id: str | None = None
+    window_id: str | None = None
+    options: JsonObject | None = Field(
+        None,
+        description="`process_person_profile`, `cookieless_mode`, `disable_skew_correction`, "
+        "`product_tour_id`.",
+    )
+    properties: JsonObject | None = None
+
+
+class V1CaptureRequest(BaseModel):
+    """A v1 batch, sent with `Authorization: Bearer <project API key>` and PostHog-* headers."""
+
+    created_at: str = Field(description="When the batch was made (RFC 3339).")
+    historical_migration: bool | None = None
+    batch: list[V1Event] = Field(min_length=1)
+
+
+class V1Result(BaseModel):
+    result: Literal["ok", "warning", "drop", "retry"]
+    details: str | None = Field(None, description="Why, for drop and retry: e.g. event_name_too_long.")
+
+
+class V1CaptureResponse(BaseModel):
+    """One result per event, by uuid: `retry` for events to send again (with `Retry-After`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "results": {
+                        "0193a1b2-0000-7000-8000-000000000001": {"result": "ok"},
+                        "0193a1b2-0000-7000-8000-000000000002": {
+                            "result": "drop",
+                            "details": "event_name_too_long",
+                        },
+                    }
+                }
+            ]
+        }
+    )
+
+    results: dict[str, V1Result]
+
+
+class V1ErrorResponse(BaseModel):
+    """Capture v1's error format."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "error": "missing_required_headers",
+                    "error_description": "Required headers are missing: PostHog-Attempt.",
+                    "error_uri": "https://posthog.com/docs/api",
+                }
+            ]
+        }
+    )
+
+    error: str = Field(description="What went wrong, for programs: e.g. empty_batch, invalid_api_token.")
+    error_description: str = Field(description="What went wrong, for people.")
+    error_uri: str
+
+
+# Session recordings (SPEC §12)
+
+
+class SnapshotEvent(BaseModel):
+    """A `$snapshot` event as posthog-js sends it to `/s/`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    event: Literal["$snapshot"] = "$snapshot"
+    properties: JsonObject = Field(
+        description="`$snapshot_data` (rrweb events, an array or object), `$session_id` (at most 70 "
+        "letters, digits and hyphens), `$window_id`, `$snapshot_bytes`, `distinct_id`, `token`."
+    )

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
+from capture_core.api.routes import V1_PATH
 from capture_core.docs.models import (
     CaptureRequestBody,
     DecideResponse,
@@ -21,7 +22,11 @@ from capture_core.docs.models import (
     FlagsResponse,
     FlagsV1Response,
     RemoteConfigResponse,
+    SnapshotEvent,
     StoredEvent,
+    V1CaptureRequest,
+    V1CaptureResponse,
+    V1ErrorResponse,
 )
 
 TITLE = "PostHog Capture API"
@@ -163,6 +168,55 @@ SCRIPT_RESPONSES: dict[int, Any] = {
     302: {"description": "Another version's script, at the asset host the operator chose."},
     404: {"description": "No posthog-js script has this name (`not_found`).", "content": _CLIENT_ERROR},
 }
+V1Body = Annotated[
+    V1CaptureRequest | None,
+    Body(description="The batch: JSON, raw or with Content-Encoding gzip, deflate, br or zstd."),
+]
+RecordingsBody = Annotated[
+    list[SnapshotEvent] | None,
+    Body(description="$snapshot events: a JSON array, gzip'd as text/plain by posthog-js."),
+]
+_V1_ERROR = {"application/json": {"model": V1ErrorResponse}}
+V1_RESPONSES: dict[int, Any] = {
+    200: {
+        "description": "One result per event, by uuid (headers: PostHog-Request-Id echoed; Retry-After "
+        "when some event is `retry`).",
+        "content": {"application/json": {"model": V1CaptureResponse}},
+    },
+    400: {
+        "description": "Required headers missing (`missing_required_headers`, naming them) or malformed, "
+        "the body unreadable, an empty batch, a bad created_at, a uuid missing, invalid or repeated.",
+        "content": _V1_ERROR,
+    },
+    401: {"description": "No Authorization, or not a project API key.", "content": _V1_ERROR},
+    413: {"description": "The body is over the limits (`payload_too_large`).", "content": _V1_ERROR},
+    415: {
+        "description": "Content-Type not application/json, or another Content-Encoding.",
+        "content": _V1_ERROR,
+    },
+    503: {
+        "description": "Nothing could be stored now: retry after Retry-After seconds.",
+        "content": _V1_ERROR,
+    },
+}
+RECORDINGS_RESPONSES: dict[int, Any] = {
+    200: {
+        "description": "Every $snapshot event of the request is stored in the recordings stream.",
+        "content": {"application/json": {"model": EventsCaptureResponse}},
+    },
+    204: {"description": "Stored, for `beacon=1`: no body."},
+    400: {
+        "description": "The payload cannot be read, an event lacks `$session_id` or `$snapshot_data` "
+        "(`attr` names it), or the project has session recording off.",
+        "content": _CLIENT_ERROR,
+    },
+    401: {"description": "No usable API key.", "content": _UNAUTHENTICATED},
+    413: {
+        "description": "The request or payload is over the limits, or one event is over 1,000 KiB stored.",
+        "content": _CLIENT_ERROR,
+    },
+    503: {"description": "Not stored now: retry after `Retry-After` seconds.", "content": _SERVER_ERROR},
+}
 PREFLIGHT_RESPONSES: dict[int, Any] = {
     200: {
         "description": "CORS preflight: allows GET, POST, OPTIONS; mirrors Access-Control-Request-Headers.",
@@ -185,9 +239,10 @@ def merged_document(apps: Sequence[APIGatewayRestResolver]) -> dict[str, Any]:
     document["servers"] = [
         {"url": "/", "description": "Paths also take a trailing slash (/batch/), as SDKs send."}
     ]
-    for operations in document["paths"].values():
+    for path, operations in document["paths"].items():
         body = operations.get("post", {}).get("requestBody", {}).get("content", {})
-        if "application/json" in body:
+        # v1 takes JSON only; every other body is decoded as capture's are.
+        if "application/json" in body and path != V1_PATH:
             # The same payload arrives under other media types too; the decoder reads them all.
             body[TEXT_MEDIA_TYPE] = {
                 "schema": {"type": "string", "description": "The encoded payload's bytes."}

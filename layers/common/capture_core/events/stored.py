@@ -104,6 +104,8 @@ def normalise_event(event: dict[str, Any], origin: Origin) -> dict[str, Any]:
         person_set_once = _person_properties(event, properties, "$set_once")
 
     client_ms = _client_ms(event.get("timestamp"))
+    # `$ignore_sent_at`: the client asks that its timestamp be kept as sent (PostHog's rule).
+    sent_at_ms = None if properties.get("$ignore_sent_at") is True else origin.sent_at_ms
     stored: dict[str, Any] = {
         "uuid": event_uuid,
         "event": name,
@@ -111,7 +113,7 @@ def normalise_event(event: dict[str, Any], origin: Origin) -> dict[str, Any]:
         "properties": properties,
         "$set": person_set,
         "$set_once": person_set_once,
-        "timestamp": _corrected_timestamp(origin, client_ms, event.get("offset")),
+        "timestamp": _corrected_timestamp(origin, client_ms, event.get("offset"), sent_at_ms),
         "client_timestamp": format_ms(client_ms) if client_ms is not None else None,
         "sent_at": origin.sent_at_text,
         "now": origin.now_text,
@@ -179,7 +181,7 @@ def _client_ms(value: Any) -> int | None:
     return ms
 
 
-def _corrected_timestamp(origin: Origin, client_ms: int | None, offset: Any) -> str:
+def _corrected_timestamp(origin: Origin, client_ms: int | None, offset: Any, sent_at_ms: int | None) -> str:
     """The event's time in server time: clients' clocks are often wrong, the skew is not."""
     if offset is not None:
         if type(offset) is float and offset.is_integer():
@@ -189,8 +191,8 @@ def _corrected_timestamp(origin: Origin, client_ms: int | None, offset: Any) -> 
         corrected, name = origin.now_ms - offset, "offset"
     elif client_ms is None:
         return origin.now_text
-    elif origin.sent_at_ms is not None and in_range(client_ms + (origin.now_ms - origin.sent_at_ms)):
-        corrected, name = client_ms + (origin.now_ms - origin.sent_at_ms), "timestamp"
+    elif sent_at_ms is not None and in_range(client_ms + (origin.now_ms - sent_at_ms)):
+        corrected, name = client_ms + (origin.now_ms - sent_at_ms), "timestamp"
     else:
         # No sent_at, or one so far off that the correction leaves the calendar: it only corrects
         # skew, so the client's timestamp is kept rather than losing the batch.

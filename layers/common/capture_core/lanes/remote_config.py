@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from capture_core.api import responses
 from capture_core.api.request import HttpRequest, current_request, request_headers
+from capture_core.api.routes import DECIDE_PATH, FLAGS_PATH
 from capture_core.auth.credentials import config_token
 from capture_core.auth.key_items import ProjectSettings
 from capture_core.auth.keys import KeyStore, Project
@@ -25,9 +26,6 @@ from capture_core.docs import openapi
 from capture_core.errors import InvalidApiKey, NotFound
 from capture_core.settings import Settings
 
-FLAGS_PATH, DECIDE_PATH = "/flags", "/decide"
-PATHS = (FLAGS_PATH, DECIDE_PATH)
-PREFIXES = ("/array/",)
 # The capture endpoint posthog-js sends to, and its session recordings' (relative to api_host).
 ANALYTICS_ENDPOINT = "/i/v0/e/"
 RECORDINGS_ENDPOINT = "/s/"

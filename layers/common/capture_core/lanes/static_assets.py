@@ -22,7 +22,6 @@ from capture_core.docs import openapi
 from capture_core.errors import NotFound
 from capture_core.settings import Settings
 
-STATIC_PREFIX = "/static/"
 MANIFEST = "files.json"
 _NAME = re.compile(r"[a-z0-9][a-z0-9.-]{0,80}\.js")
 _VERSION = re.compile(r"\d{1,4}\.\d{1,4}\.\d{1,4}")

@@ -32,9 +32,20 @@ RETRYABLE_ERROR_CODES = frozenset(
 
 
 class EventSink(Protocol):
-    """Where the stored events go. `deliver` returns only once every record is acknowledged."""
+    """Where the stored events go."""
 
-    def deliver(self, records: Sequence[bytes], deadline: float) -> None: ...
+    def send(self, records: Sequence[bytes], deadline: float) -> list[int]:
+        """Send `records`; the positions of those not acknowledged by `deadline` (none: all stored)."""
+        ...
+
+    def deliver(self, records: Sequence[bytes], deadline: float) -> None:
+        """Return only once every record is acknowledged; else raise `SinkUnavailable`."""
+        ...
+
+
+def deliver_all(sink: EventSink, records: Sequence[bytes], deadline: float) -> None:
+    if sink.send(records, deadline):
+        raise SinkUnavailable("The events could not be stored now; retry the request.")
 
 
 @dataclass
@@ -43,8 +54,12 @@ class MemorySink:
 
     records: list[bytes] = field(default_factory=list)
 
-    def deliver(self, records: Sequence[bytes], deadline: float) -> None:
+    def send(self, records: Sequence[bytes], deadline: float) -> list[int]:
         self.records.extend(records)
+        return []
+
+    def deliver(self, records: Sequence[bytes], deadline: float) -> None:
+        deliver_all(self, records, deadline)
 
 
 # (connect, read) timeouts of a Firehose call, longest first. botocore fixes a client's timeouts
@@ -105,36 +120,44 @@ class FirehoseSink:
         self._max_delay = max_delay
 
     def deliver(self, records: Sequence[bytes], deadline: float) -> None:
+        deliver_all(self, records, deadline)
+
+    def send(self, records: Sequence[bytes], deadline: float) -> list[int]:
         deadline = min(deadline, self._clock() + self._budget_seconds)
-        pending = list(records)
+        pending = list(range(len(records)))
         attempt = 0
         metrics.add_metric(name="FirehoseBilledBytes", unit="Bytes", value=billed_bytes(records))
         while True:
-            unsent: list[bytes] = []
-            for call in plan_calls(pending):
+            unsent: list[int] = []
+            calls = [[pending[i] for i in call] for call in plan_calls([records[i] for i in pending])]
+            for number, call in enumerate(calls):
                 client = self._clients.within(deadline - self._clock())
                 if client is None:
                     unsent.extend(call)
                     continue
-                unsent.extend(self._put(client, call))
+                try:
+                    unsent.extend(self._put(client, call, records))
+                except _NonRetryable:
+                    # Nothing more can be stored now: what is not acknowledged stays unsent.
+                    return sorted([*unsent, *call, *(i for later in calls[number + 1 :] for i in later)])
             pending = unsent
             if not pending:
-                return
+                return []
             attempt += 1
             metrics.add_metric(name="FirehoseRecordsRetried", unit="Count", value=len(pending))
             delay = random.uniform(0, min(self._max_delay, self._base_delay * 2**attempt))  # noqa: S311
             if not self._clients.fits(deadline - self._clock() - delay):
                 logger.warning("Firehose delivery ran out of time", extra={"unsent_records": len(pending)})
-                raise SinkUnavailable("The events could not be stored in time; retry the request.")
+                return pending
             self._sleep(delay)
 
-    def _put(self, client: Any, call: list[bytes]) -> list[bytes]:
-        """Send one call; return the records that must be sent again."""
+    def _put(self, client: Any, call: list[int], records: Sequence[bytes]) -> list[int]:
+        """Send one call of the records at positions `call`; return those to send again."""
         metrics.add_metric(name="FirehoseCalls", unit="Count", value=1)
         metrics.add_metric(name="FirehoseRecords", unit="Count", value=len(call))
         try:
             response = client.put_record_batch(
-                DeliveryStreamName=self._stream_name, Records=[{"Data": record} for record in call]
+                DeliveryStreamName=self._stream_name, Records=[{"Data": records[i]} for i in call]
             )
         except ClientError as error:
             code = error_code(error)
@@ -143,7 +166,7 @@ class FirehoseSink:
                 # must know. The client still gets 503: its events are not lost, just not taken yet.
                 logger.error("Firehose rejected the call", extra={"error_code": code})
                 metrics.add_metric(name="FirehoseNonRetryableErrors", unit="Count", value=1)
-                raise SinkUnavailable("The event store is unavailable; retry the request later.") from error
+                raise _NonRetryable from error
             logger.warning("Firehose call failed", extra={"error_code": code})
             return call
         except BotoCoreError as error:
@@ -152,7 +175,9 @@ class FirehoseSink:
         if not response.get("FailedPutCount"):
             return []
         return [
-            record
-            for record, result in zip(call, response["RequestResponses"], strict=True)
-            if result.get("ErrorCode")
+            i for i, result in zip(call, response["RequestResponses"], strict=True) if result.get("ErrorCode")
         ]
+
+
+class _NonRetryable(Exception):
+    """Firehose refused a call in a way no retry can heal."""

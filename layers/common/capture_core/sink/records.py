@@ -34,11 +34,15 @@ class RecordPacker:
         self._records: list[bytes] = []
         self._parts: list[bytes] = []
         self._size = 0
+        # What each record holds, for callers that answer per event (capture v1).
+        self.tags: list[list[Any]] = []
+        self._tags: list[Any] = []
 
-    def add(self, line: bytes) -> None:
+    def add(self, line: bytes, tag: Any = None) -> None:
         if self._size + len(line) > self._max and self._parts:
             self._seal()
         self._parts.append(line)
+        self._tags.append(tag)
         self._size += len(line)
 
     def records(self) -> list[bytes]:
@@ -48,18 +52,19 @@ class RecordPacker:
 
     def _seal(self) -> None:
         self._records.append(b"".join(self._parts))
-        self._parts, self._size = [], 0
+        self.tags.append(self._tags)
+        self._parts, self._tags, self._size = [], [], 0
 
 
-def plan_calls(records: Sequence[bytes]) -> Iterator[list[bytes]]:
-    """Group records into PutRecordBatch calls of at most 500 records and 4 MiB."""
-    call: list[bytes] = []
+def plan_calls(records: Sequence[bytes]) -> Iterator[list[int]]:
+    """Group records into PutRecordBatch calls of at most 500 records and 4 MiB (as positions)."""
+    call: list[int] = []
     size = 0
-    for record in records:
+    for position, record in enumerate(records):
         if call and (len(call) == MAX_RECORDS_PER_CALL or size + len(record) > MAX_BYTES_PER_CALL):
             yield call
             call, size = [], 0
-        call.append(record)
+        call.append(position)
         size += len(record)
     if call:
         yield call

@@ -1,0 +1,128 @@
+"""The session recordings lane (SPEC §12): `/s/`, where posthog-js sends `$snapshot` events.
+
+Recordings pass the same stages as v0 events (decoding, batch, keys, stored event, records) and
+differ in their rules and their destination: each event must name its session and carry its
+snapshot data, the project must have recording on, and the lines go to a stream of their own.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
+from capture_core.api import responses
+from capture_core.api.request import HttpRequest, current_request, request_headers
+from capture_core.api.routes import RECORDINGS_PATH
+from capture_core.auth.credentials import request_project_id, request_token
+from capture_core.auth.keys import KeyStore
+from capture_core.decoding.payload import decode_payload
+from capture_core.docs import openapi
+from capture_core.errors import InvalidPayload
+from capture_core.events.batch import Batch, read_batch
+from capture_core.events.stored import Origin
+from capture_core.lanes.capture_v0 import utc_now
+from capture_core.observability import metrics
+from capture_core.settings import Settings
+from capture_core.sink.firehose import EventSink
+from capture_core.sink.records import build_records
+
+# PostHog's capture service holds session ids to this: they name S3 objects and partitions later.
+_SESSION_ID = re.compile(r"[A-Za-z0-9-]{1,70}")
+
+
+def check_recording(batch: Batch) -> None:
+    """Each event names its session and carries its snapshot data, else 400 naming it."""
+    for index, event in enumerate(batch.events):
+        properties = event.get("properties")
+        if not isinstance(properties, dict):
+            raise InvalidPayload(
+                'A recording event needs "properties".', attr=batch.attr(index, "properties")
+            )
+        session = properties.get("$session_id")
+        if not isinstance(session, str) or not _SESSION_ID.fullmatch(session):
+            raise InvalidPayload(
+                'A recording event needs "$session_id": at most 70 letters, digits and hyphens.',
+                attr=batch.attr(index, "properties.$session_id"),
+            )
+        if not isinstance(properties.get("$snapshot_data"), list | dict):
+            raise InvalidPayload(
+                'A recording event needs "$snapshot_data", an array or object.',
+                attr=batch.attr(index, "properties.$snapshot_data"),
+            )
+
+
+class Recordings:
+    """Stores every `$snapshot` event of a request in the recordings stream, or raises."""
+
+    def __init__(
+        self, settings: Settings, keys: KeyStore, sink: EventSink, *, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self._settings = settings
+        self._keys = keys
+        self._sink = sink
+        self._clock = clock
+
+    def capture(self, request: HttpRequest, deadline: float) -> int:
+        now = self._clock()
+        settings = self._settings
+        decoded = decode_payload(
+            request.query,
+            request.headers,
+            request.body,
+            max_payload_bytes=settings.max_payload_bytes,
+            parse_budget_bytes=settings.parse_budget_bytes,
+        )
+        batch = read_batch(decoded.data, request.path, request.query.get("_"))
+        token = request_token(batch, decoded.form, request.query, request.headers)
+        project = self._keys.project_for(token, request_project_id(batch, request.query))
+        if not project.settings.session_recording:
+            # Not 200: a 200 promises the recording is kept. posthog-js records only when the
+            # remote config says so, so this is a config older than the setting, or no browser;
+            # a 4xx is not retried.
+            raise InvalidPayload(
+                f"Session recording is off for project {project.project_id}: turn it on with "
+                f"`capture-keys project-settings {project.project_id} --session-recording on`."
+            )
+        check_recording(batch)
+        origin = Origin(
+            now=now,
+            ip=None if project.anonymize_ips else request.client_ip,
+            project_id=project.project_id,
+            token=project.token,
+            sent_at=batch.sent_at,
+            historical_migration=batch.historical_migration,
+        )
+        records = build_records(batch, origin, settings.max_record_bytes, settings.max_stored_bytes)
+        self._sink.deliver(records, deadline)
+        metrics.add_metric(name="RecordingEventsAccepted", unit="Count", value=len(batch.events))
+        return len(batch.events)
+
+
+def add_routes(
+    app: APIGatewayRestResolver,
+    lane: Recordings,
+    settings: Settings,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Serve `/s` (with or without a trailing slash)."""
+
+    def record(body: openapi.RecordingsBody = None) -> Response[str]:
+        remaining = app.lambda_context.get_remaining_time_in_millis() / 1000
+        deadline = clock() + remaining - settings.sink_time_margin_seconds
+        request = current_request(app, settings.max_request_bytes)
+        lane.capture(request, deadline=deadline)
+        return responses.success(request.headers, beacon=request.query.get("beacon") == "1")
+
+    app.route(
+        RECORDINGS_PATH, method="POST", summary="Session recordings ($snapshot events)",
+        operation_id="post_s", responses=openapi.RECORDINGS_RESPONSES, tags=["s"],
+    )(record)  # fmt: skip
+    app.route(
+        RECORDINGS_PATH, method="OPTIONS", summary="CORS preflight", operation_id="options_s",
+        responses=openapi.PREFLIGHT_RESPONSES, tags=["s"],
+    )(lambda: responses.preflight(request_headers(app)))  # fmt: skip
