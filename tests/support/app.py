@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from capture_core.api.resolver import create_resolver
-from capture_core.api.routes import BATCH_PATHS, CAPTURE_PATHS, CONFIG_PATHS, CONFIG_PREFIXES
+from capture_core.api.routes import BATCH_PATHS, CONFIG_PATHS, CONFIG_PREFIXES, RECORDINGS_PATH, V1_PATH
 from capture_core.auth.keys import KeyStore
-from capture_core.lanes import capture_v0, remote_config, static_assets
-from capture_core.lanes.capture_v0 import CaptureV0, utc_now
+from capture_core.lanes.capture_v0 import utc_now
 from capture_core.settings import Settings
 from capture_core.sink.firehose import EventSink, MemorySink
+from capture_core.wiring import FUNCTIONS, Runtime
 from capture_local.lambda_context import lambda_context
 from capture_local.rest_event import build_rest_event
 
@@ -42,43 +41,42 @@ ASSETS = Path(__file__).resolve().parents[2] / "layers" / "static" / "posthog-js
 
 @dataclass
 class CaptureApp:
-    """Every function's routes over one key store, a memory sink and a fake key table."""
+    """Every function of the template, built by the same wiring as on Lambda, over a fake key
+    table and in-memory sinks (one per stream)."""
 
     sink: EventSink = field(default_factory=MemorySink)
     table: FakeKeyTable = field(default_factory=lambda: FakeKeyTable.with_project(DEMO_TOKEN, 1))
     clock: Callable[[], datetime] = utc_now
-    settings: Settings = field(default_factory=Settings)
+    settings: Settings = field(default_factory=lambda: Settings(static_assets_dir=str(ASSETS)))
     monotonic: Callable[[], float] = time.monotonic  # the clock the request's time budget runs on
     request_ids: Callable[[], str] = lambda: str(uuid.uuid4())  # flags answers' requestId
-    assets: Path = ASSETS
+    recordings: EventSink = field(default_factory=MemorySink)
 
     def __post_init__(self) -> None:
-        keys = KeyStore(self.table, "keys", ttl_seconds=60)
-        lane = CaptureV0(self.settings, keys, self.sink, clock=self.clock)
-        self.apps: dict[str, APIGatewayRestResolver] = {}
-        for function, paths in (("capture", CAPTURE_PATHS), ("batch", BATCH_PATHS)):
-            app = self.apps[function] = create_resolver(paths)
-            capture_v0.add_routes(app, lane, paths, self.settings, clock=self.monotonic)
-        config = self.apps["config"] = create_resolver(CONFIG_PATHS, prefixes=CONFIG_PREFIXES)
-        wall_clock = lambda: self.clock().timestamp()  # noqa: E731
-        remote_config.add_routes(
-            config,
-            remote_config.RemoteConfig(
-                self.settings,
-                keys,
-                clock=wall_clock,
-                **({"request_ids": self.request_ids} if self.request_ids else {}),
-            ),
-            self.settings,
+        sinks = {
+            self.settings.events_stream_name: self.sink,
+            self.settings.recordings_stream_name: self.recordings,
+        }
+        runtime = Runtime(
+            keys=KeyStore(self.table, "keys", ttl_seconds=60),
+            sink=sinks.__getitem__,
+            now=self.clock,
+            monotonic=self.monotonic,
+            request_ids=self.request_ids,
         )
-        static_assets.add_routes(config, static_assets.StaticAssets(self.assets), self.settings)
+        self.apps: dict[str, APIGatewayRestResolver] = {
+            name: build(self.settings, runtime, docs=False) for name, build in FUNCTIONS.items()
+        }
 
     @staticmethod
     def function_for(path: str) -> str:
         """Which function API Gateway sends `path` to (template.yaml's routes)."""
-        if path.rstrip("/") in BATCH_PATHS:
+        bare = path.rstrip("/")
+        if bare in (*BATCH_PATHS, V1_PATH):
             return "batch"
-        if path.rstrip("/") in CONFIG_PATHS or path.startswith(CONFIG_PREFIXES):
+        if bare == RECORDINGS_PATH:
+            return "recordings"
+        if bare in CONFIG_PATHS or path.startswith(CONFIG_PREFIXES):
             return "config"
         return "capture"
 
@@ -102,5 +100,12 @@ class CaptureApp:
         return self.invoke(build_rest_event(method, path, None, headers, query, body, source_ip))
 
     def stored(self) -> list[dict[str, Any]]:
-        assert isinstance(self.sink, MemorySink)
-        return [json.loads(line) for record in self.sink.records for line in record.splitlines()]
+        return lines_of(self.sink)
+
+    def stored_recordings(self) -> list[dict[str, Any]]:
+        return lines_of(self.recordings)
+
+
+def lines_of(sink: EventSink) -> list[dict[str, Any]]:
+    assert isinstance(sink, MemorySink)
+    return [json.loads(line) for record in sink.records for line in record.splitlines()]

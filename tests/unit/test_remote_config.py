@@ -154,13 +154,17 @@ def assets(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def with_assets(assets: Path) -> CaptureApp:
+    return CaptureApp(settings=Settings(static_assets_dir=str(assets)))
+
+
 def script(app: CaptureApp, path: str, query: str = "") -> tuple[int, str, dict[str, str]]:
     answer = app.request("GET", path, query=query)
     return answer.status, answer.body, answer.headers
 
 
 def test_a_client_gets_its_own_versions_script(assets: Path):
-    app = CaptureApp(assets=assets)
+    app = with_assets(assets)
     assert script(app, "/static/surveys.js", "v=1.200.2")[1] == "/* 1.200.2 surveys.js */"
     status, body, headers = script(app, "/static/1.449.2/lazy-recorder.js")
     assert (status, body) == (200, "/* 1.449.2 lazy-recorder.js */")
@@ -168,13 +172,17 @@ def test_a_client_gets_its_own_versions_script(assets: Path):
 
 
 def test_another_version_gets_the_newest_script_for_a_while(assets: Path):
-    status, body, headers = script(CaptureApp(assets=assets), "/static/surveys.js", "v=1.300.0")
+    status, body, headers = script(with_assets(assets), "/static/surveys.js", "v=1.300.0")
     assert (status, body) == (200, "/* 1.449.2 surveys.js */")
     assert headers["Cache-Control"] == "public, max-age=3600"
 
 
 def test_another_version_is_redirected_to_the_chosen_asset_host(assets: Path):
-    app = CaptureApp(assets=assets, settings=Settings(static_assets_fallback_host="us-assets.i.posthog.com"))
+    app = CaptureApp(
+        settings=Settings(
+            static_assets_dir=str(assets), static_assets_fallback_host="us-assets.i.posthog.com"
+        )
+    )
     status, _, headers = script(app, "/static/surveys.js", "v=1.300.0")
     assert (status, headers["Location"]) == (
         302,
@@ -187,11 +195,11 @@ def test_another_version_is_redirected_to_the_chosen_asset_host(assets: Path):
     "path", ["/static/nothing.js", "/static/..%2Fsecrets.js", "/static/1.449.2/files.json"]
 )
 def test_unknown_or_odd_names_are_404(assets: Path, path: str):
-    assert script(CaptureApp(assets=assets), path)[0] == 404
+    assert script(with_assets(assets), path)[0] == 404
 
 
 def test_scripts_are_gzipped_for_clients_that_accept_it(assets: Path):
-    answer = CaptureApp(assets=assets).request(
+    answer = with_assets(assets).request(
         "GET", "/static/1.449.2/surveys.js", headers={"Accept-Encoding": "gzip, br"}
     )
     assert (answer.headers["Content-Encoding"], answer.headers["Vary"]) == ("gzip", "Origin, Accept-Encoding")

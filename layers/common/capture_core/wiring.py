@@ -3,7 +3,11 @@ stages, and the only place AWS clients are made (once per container)."""
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +28,7 @@ from capture_core.auth.keys import KeyStore
 from capture_core.docs.openapi import add_docs_routes
 from capture_core.lanes import capture_v0, capture_v1, recordings, remote_config, static_assets
 from capture_core.settings import Settings
-from capture_core.sink.firehose import FirehoseSink, TimeBoundClients
+from capture_core.sink.firehose import EventSink, FirehoseSink, TimeBoundClients
 
 _DYNAMODB_CONFIG = Config(
     connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 2, "mode": "standard"}
@@ -71,51 +75,92 @@ class Aws:
         )
 
 
-def _sink(aws: Aws, settings: Settings, stream_name: str) -> FirehoseSink:
-    return FirehoseSink(aws.firehose_clients(), stream_name, budget_seconds=settings.sink_time_budget_seconds)
+@dataclass
+class Runtime:
+    """What the lanes need from the world: the key store, a sink per stream, clocks. On Lambda
+    they come from AWS (`aws_runtime`); tests give in-memory ones to the same builders."""
+
+    keys: KeyStore
+    sink: Callable[[str], EventSink]
+    now: Callable[[], datetime] = capture_v0.utc_now
+    monotonic: Callable[[], float] = time.monotonic
+    request_ids: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
 
 
-def _events_lane(aws: Aws, settings: Settings) -> capture_v0.CaptureV0:
-    return capture_v0.CaptureV0(settings, aws.keys(), _sink(aws, settings, settings.events_stream_name))
+def aws_runtime(settings: Settings) -> Runtime:
+    """The container's runtime: one key store, Firehose clients made once, shared by its sinks."""
+    aws = Aws(settings)
+    clients = aws.firehose_clients()
+
+    def sink(stream_name: str) -> EventSink:
+        return FirehoseSink(clients, stream_name, budget_seconds=settings.sink_time_budget_seconds)
+
+    return Runtime(keys=aws.keys(), sink=sink)
 
 
-def capture_function(settings: Settings, *, docs: bool = True) -> APIGatewayRestResolver:
+def capture_function(
+    settings: Settings, runtime: Runtime | None = None, *, docs: bool = True
+) -> APIGatewayRestResolver:
     """Browsers' events. Unknown paths reach this function too, so it also serves the whole API's
     docs (when `serve_openapi` is on)."""
+    runtime = runtime or aws_runtime(settings)
     app = create_resolver(CAPTURE_PATHS)
-    capture_v0.add_routes(app, _events_lane(Aws(settings), settings), CAPTURE_PATHS, settings)
+    lane = capture_v0.CaptureV0(
+        settings, runtime.keys, runtime.sink(settings.events_stream_name), clock=runtime.now
+    )
+    capture_v0.add_routes(app, lane, CAPTURE_PATHS, settings, clock=runtime.monotonic)
     if docs and settings.serve_openapi:
-        add_docs_routes(app, lambda: [builder(settings, docs=False) for builder in FUNCTIONS.values()])
+        add_docs_routes(app, lambda: [build(settings, runtime, docs=False) for build in FUNCTIONS.values()])
     return app
 
 
-def batch_function(settings: Settings, *, docs: bool = False) -> APIGatewayRestResolver:
+def batch_function(
+    settings: Settings, runtime: Runtime | None = None, *, docs: bool = False
+) -> APIGatewayRestResolver:
     """Server SDKs' batches, v0 and v1 (one stream, one key store)."""
+    runtime = runtime or aws_runtime(settings)
     app = create_resolver((*BATCH_PATHS, V1_PATH), error_formats=capture_v1.v1_errors())
-    aws = Aws(settings)
-    keys, sink = aws.keys(), _sink(aws, settings, settings.events_stream_name)
-    capture_v0.add_routes(app, capture_v0.CaptureV0(settings, keys, sink), BATCH_PATHS, settings)
-    capture_v1.add_routes(app, capture_v1.CaptureV1(settings, keys, sink), settings)
+    sink = runtime.sink(settings.events_stream_name)
+    v0 = capture_v0.CaptureV0(settings, runtime.keys, sink, clock=runtime.now)
+    capture_v0.add_routes(app, v0, BATCH_PATHS, settings, clock=runtime.monotonic)
+    v1 = capture_v1.CaptureV1(settings, runtime.keys, sink, clock=runtime.now)
+    capture_v1.add_routes(app, v1, settings, clock=runtime.monotonic)
     return app
 
 
-def config_function(settings: Settings, *, docs: bool = False) -> APIGatewayRestResolver:
+def config_function(
+    settings: Settings, runtime: Runtime | None = None, *, docs: bool = False
+) -> APIGatewayRestResolver:
     """What the SDKs ask besides capture: remote config, flags, decide, posthog-js's scripts. It
     reads keys and files only, so it needs no Firehose and little memory."""
+    runtime = runtime or Runtime(keys=Aws(settings).keys(), sink=_no_sink)
     app = create_resolver(CONFIG_PATHS, prefixes=CONFIG_PREFIXES)
-    lane = remote_config.RemoteConfig(settings, Aws(settings).keys(), recordings=True)
+    lane = remote_config.RemoteConfig(
+        settings,
+        runtime.keys,
+        recordings=True,
+        clock=lambda: runtime.now().timestamp(),
+        request_ids=runtime.request_ids,
+    )
     remote_config.add_routes(app, lane, settings)
     static_assets.add_routes(app, static_assets.StaticAssets(Path(settings.static_assets_dir)), settings)
     return app
 
 
-def recordings_function(settings: Settings, *, docs: bool = False) -> APIGatewayRestResolver:
+def recordings_function(
+    settings: Settings, runtime: Runtime | None = None, *, docs: bool = False
+) -> APIGatewayRestResolver:
     """Session recordings, to a stream of their own."""
+    runtime = runtime or aws_runtime(settings)
     app = create_resolver((RECORDINGS_PATH,))
-    aws = Aws(settings)
-    lane = recordings.Recordings(settings, aws.keys(), _sink(aws, settings, settings.recordings_stream_name))
-    recordings.add_routes(app, lane, settings)
+    sink = runtime.sink(settings.recordings_stream_name)
+    lane = recordings.Recordings(settings, runtime.keys, sink, clock=runtime.now)
+    recordings.add_routes(app, lane, settings, clock=runtime.monotonic)
     return app
+
+
+def _no_sink(stream_name: str) -> EventSink:
+    raise RuntimeError("the config function stores nothing")
 
 
 FUNCTIONS: dict[str, Callable[..., APIGatewayRestResolver]] = {
