@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from capture_local.rest_event import build_rest_event
-from golden.scenarios import NOW, PROJECT_ID, TOKEN
+from capture_core.auth.key_items import ProjectSettings
+from golden.scenarios import NOW, PROJECT_ID, RECORDING_PROJECT_ID, RECORDING_TOKEN, TOKEN
 from support.app import CaptureApp
 from support.fakes import FakeKeyTable
 
@@ -30,13 +31,12 @@ RESPONSE_HEADERS = (
 REQUEST_ID = "00000000-0000-4000-8000-000000000000"  # flags answers' requestId, fixed
 
 
-def replay(request: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The answer and the stored events for a case's request; server-made UUIDs as a placeholder."""
-    app = CaptureApp(
-        table=FakeKeyTable.with_project(TOKEN, PROJECT_ID),
-        clock=lambda: CLOCK,
-        request_ids=lambda: REQUEST_ID,
-    )
+def replay(request: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The answer, the stored events and the stored recordings for a case's request; server-made
+    UUIDs as a placeholder."""
+    table = FakeKeyTable.with_project(TOKEN, PROJECT_ID)
+    table.add_project(RECORDING_TOKEN, RECORDING_PROJECT_ID, settings=ProjectSettings(session_recording=True))
+    app = CaptureApp(table=table, clock=lambda: CLOCK, request_ids=lambda: REQUEST_ID)
     body = base64.b64decode(request["body_base64"]) if request["body_base64"] is not None else None
     event = build_rest_event(
         request["method"], request["path"], None, request["headers"], request["query"], body, "203.0.113.50",
@@ -48,11 +48,11 @@ def replay(request: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]
         "headers": {name: answer.headers[name] for name in RESPONSE_HEADERS if name in answer.headers},
         "body": _body(answer.headers.get("Content-Type", ""), answer.body),
     }
-    stored = app.stored()
-    for item in stored:
+    stored, recordings = app.stored(), app.stored_recordings()
+    for item in (*stored, *recordings):
         if uuid.UUID(item["uuid"]).version == 7:
             item["uuid"] = SERVER_UUID
-    return response, stored
+    return response, stored, recordings
 
 
 def _body(content_type: str, body: str) -> Any:

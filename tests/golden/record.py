@@ -50,13 +50,15 @@ def main() -> int:
     names = set()
     for scenario in SCENARIOS:
         request = request_of(scenario)
-        response, stored = replay(request)
-        if found := problems(scenario, response, stored):
+        response, stored, recordings = replay(request)
+        if found := problems(scenario, response, stored or recordings):
             failures += 1
             print(f"{scenario.name}: " + "; ".join(found), file=sys.stderr)
             continue
         case = {"name": scenario.name, "covers": scenario.covers, "request": request, "response": response,
                 "events": stored}  # fmt: skip
+        if recordings:
+            case["recordings"] = recordings
         (CASES / f"{scenario.name}.json").write_text(json.dumps(case, indent=1, ensure_ascii=False) + "\n")
         names.add(f"{scenario.name}.json")
     for stale in CASES.glob("*.json"):

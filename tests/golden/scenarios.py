@@ -18,6 +18,9 @@ from support.lz import lz64
 
 TOKEN = "phc_golden_token"
 PROJECT_ID = 42
+# A second project, with session recording on.
+RECORDING_TOKEN = "phc_golden_recordings"
+RECORDING_PROJECT_ID = 43
 NOW = "2026-01-15T10:00:00.000Z"
 TS = "2026-01-15T09:59:58.500Z"
 # Client UUIDs are version 4, so a version 7 in the output is one the server made.
@@ -311,6 +314,178 @@ REMOTE_CONFIG: list[Scenario] = [
         query="v=3",
     ),
 ]
+
+
+V1_REQUEST_ID = "0193a1b2-0000-7000-8000-00000000cccc"
+V1_HEADERS = {
+    "Authorization": f"Bearer {TOKEN}",
+    "Content-Type": "application/json",
+    "User-Agent": "posthog-python/7.91.1",
+    "PostHog-Sdk-Info": "posthog-python/7.91.1",
+    "PostHog-Attempt": "1",
+    "PostHog-Request-Id": V1_REQUEST_ID,
+    # The client's clock is 2 s behind the server's (NOW): its events are moved 2 s later.
+    "PostHog-Request-Timestamp": "2026-01-15T09:59:58.000000+00:00",
+}
+V1_NODE_HEADERS = {
+    **V1_HEADERS,
+    "User-Agent": "posthog-node/5.70.0",
+    "PostHog-Sdk-Info": "posthog-node/5.70.0",
+    "PostHog-Request-Timestamp": NOW,
+    "Content-Encoding": "gzip",
+}
+
+
+def v1_event(name: str, uuid: str, **fields: Any) -> dict[str, Any]:
+    return {"event": name, "uuid": uuid, "distinct_id": "user-1", "timestamp": TS, "properties": {}, **fields}
+
+
+def v1_body(*events: dict[str, Any], **envelope: Any) -> bytes:
+    return j({"created_at": "2026-01-15T09:59:58.000000+00:00", "batch": list(events), **envelope})
+
+
+V1 = "/i/v1/analytics/events"
+
+
+def v1_answer(name: str, covers: str, body: bytes, answer: dict[str, Any], events: list[dict[str, Any]],
+              headers: dict[str, str] = V1_HEADERS) -> Scenario:  # fmt: skip
+    return Scenario(name, covers, path=V1, headers=headers, body=body, answer=answer, events=events)
+
+
+def v1_rejected(
+    name: str, covers: str, body: bytes, status: int, error: str, headers: dict[str, str] = V1_HEADERS
+):
+    return Scenario(name, covers, path=V1, headers=headers, body=body, status=status, answer={"error": error})
+
+
+CAPTURE_V1: list[Scenario] = [
+    v1_answer(
+        "v1_posthog_python",
+        "§11 capture v1 posthog-python",
+        v1_body(
+            v1_event(
+                "signed_up",
+                UUID_A,
+                session_id="s-1",
+                window_id="w-1",
+                options={"process_person_profile": True},
+                properties={"plan": "pro"},
+            ),
+            v1_event("$identify", UUID_B, properties={"$set": {"email": "a@example.com"}}),
+        ),
+        {"results": {UUID_A: {"result": "ok"}, UUID_B: {"result": "ok"}}},
+        [
+            {
+                "uuid": UUID_A,
+                "event": "signed_up",
+                "lib": "posthog-python",
+                "lib_version": "7.91.1",
+                "timestamp": "2026-01-15T10:00:00.500Z",
+            },
+            {"uuid": UUID_B, "$set": {"email": "a@example.com"}},
+        ],
+    ),
+    v1_answer(
+        "v1_posthog_node_gzip",
+        "§11 capture v1 posthog-node gzip",
+        gz(v1_body(v1_event("node_event", UUID_A, options={"cookieless_mode": False}))),
+        {"results": {UUID_A: {"result": "ok"}}},
+        [{"uuid": UUID_A, "lib": "posthog-node", "timestamp": TS}],
+        headers=V1_NODE_HEADERS,
+    ),
+    v1_answer(
+        "v1_drop_and_ok",
+        "§11 capture v1 drop",
+        v1_body(v1_event("", UUID_A), v1_event("kept", UUID_B)),
+        {"results": {UUID_A: {"result": "drop", "details": "missing_event_name"}, UUID_B: {"result": "ok"}}},
+        [{"uuid": UUID_B, "event": "kept"}],
+    ),
+    v1_rejected("v1_empty_batch", "§11 capture v1 empty batch", v1_body(), 400, "empty_batch"),
+    v1_rejected(
+        "v1_duplicate_uuid",
+        "§11 capture v1 duplicate uuid",
+        v1_body(v1_event("a", UUID_A), v1_event("b", UUID_A)),
+        400,
+        "duplicate_event_uuid",
+    ),
+    v1_rejected(
+        "v1_bad_created_at",
+        "§11 capture v1 created_at",
+        j({"created_at": "soon", "batch": [v1_event("a", UUID_A)]}),
+        400,
+        "invalid_batch",
+    ),
+    v1_rejected(
+        "v1_missing_headers",
+        "§11 capture v1 required headers",
+        v1_body(v1_event("a", UUID_A)),
+        400,
+        "missing_required_headers",
+        headers={k: v for k, v in V1_HEADERS.items() if not k.startswith("PostHog")},
+    ),
+    v1_rejected(
+        "v1_no_authorization",
+        "§11 capture v1 auth",
+        v1_body(v1_event("a", UUID_A)),
+        401,
+        "missing_authorization",
+        headers={k: v for k, v in V1_HEADERS.items() if k != "Authorization"},
+    ),
+    v1_rejected(
+        "v1_unknown_key",
+        "§11 capture v1 auth",
+        v1_body(v1_event("a", UUID_A)),
+        401,
+        "invalid_api_token",
+        headers={**V1_HEADERS, "Authorization": "Bearer phc_unknown"},
+    ),
+    v1_rejected(
+        "v1_text_plain_415",
+        "§11 capture v1 content type",
+        v1_body(v1_event("a", UUID_A)),
+        415,
+        "unsupported_content_type",
+        headers={**V1_HEADERS, "Content-Type": "text/plain"},
+    ),
+]
+
+
+def snapshot_event(uuid: str, **properties: Any) -> dict[str, Any]:
+    return {
+        "event": "$snapshot",
+        "uuid": uuid,
+        "timestamp": TS,
+        "properties": {
+            "$snapshot_data": [
+                {"type": 4, "data": {"href": "https://shop.example/"}, "timestamp": 1768471198500}
+            ],
+            "$session_id": "0193e2b4-5c3e-7a1b-8f00-00000000000a",
+            "$window_id": "0193e2b4-5c3e-7a1b-8f00-00000000000b",
+            "$snapshot_bytes": 85,
+            "distinct_id": "0191e2b4-anon",
+            "token": RECORDING_TOKEN,
+            "$lib": "web",
+            **properties,
+        },
+    }
+
+
+RECORDINGS: list[Scenario] = [
+    ok("recording_posthog_js_gzip", "§12 recordings posthog-js",
+       gz(j([snapshot_event(UUID_A), snapshot_event(UUID_B)])),
+       [{"uuid": UUID_A, "event": "$snapshot", "project_id": RECORDING_PROJECT_ID, "token": RECORDING_TOKEN},
+        {"uuid": UUID_B, "event": "$snapshot"}],
+       path="/s/", query=JS_QUERY + "&compression=gzip-js", headers={**JS_HEADERS, "Content-Type": "text/plain"}),
+    rejected("recording_without_session_id", "§12 recordings validation",
+             gz(j([snapshot_event(UUID_A, **{"$session_id": None})])), 400, "invalid_payload",
+             "[0].properties.$session_id", path="/s/", headers={"Content-Type": "text/plain"}),
+    rejected("recording_without_snapshot_data", "§12 recordings validation",
+             gz(j([snapshot_event(UUID_A, **{"$snapshot_data": "x"})])), 400, "invalid_payload",
+             "[0].properties.$snapshot_data", path="/s/", headers={"Content-Type": "text/plain"}),
+    rejected("recording_project_has_it_off", "§12 recordings setting",
+             gz(j([snapshot_event(UUID_A, token=TOKEN)])), 400, "invalid_payload", path="/s/",
+             headers={"Content-Type": "text/plain"}),
+]  # fmt: skip
 
 
 SCENARIOS: list[Scenario] = [
@@ -905,8 +1080,10 @@ SCENARIOS: list[Scenario] = [
         path="/batch",
         headers={"Content-Encoding": "gzip"},
     ),
-    # §10 remote config, flags, decide
+    # §10 remote config, flags, decide; §11 capture v1; §12 recordings
     *REMOTE_CONFIG,
+    *CAPTURE_V1,
+    *RECORDINGS,
     ok(
         "sdk_mixpanel_style_track_get",
         "/track with base64 data in the query",

@@ -22,8 +22,15 @@ class FakeKeyTable:
         table.add_project(token, project_id, anonymize_ips=anonymize_ips)
         return table
 
-    def add_project(self, token: str, project_id: int, *, anonymize_ips: bool = False) -> None:
-        settings = ProjectSettings(anonymize_ips=anonymize_ips)
+    def add_project(
+        self,
+        token: str,
+        project_id: int,
+        *,
+        anonymize_ips: bool = False,
+        settings: ProjectSettings | None = None,
+    ) -> None:
+        settings = settings or ProjectSettings(anonymize_ips=anonymize_ips)
         for item in (
             project_item(project_id, "test", token, settings),
             project_key_item(token, project_id, "test", settings),

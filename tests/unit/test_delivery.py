@@ -143,3 +143,69 @@ def test_no_call_starts_that_could_end_past_the_deadline():
     with pytest.raises(SinkUnavailable):
         sink.deliver(records, deadline=started + 8)
     assert clock() - started <= 8
+
+
+# Capture v1: per-event results under the same faults.
+
+
+def v1_body(first: int, count: int) -> bytes:
+    events = [
+        {"event": "e", "distinct_id": f"u{i}", "uuid": f"00000000-0000-4000-8000-{i:012d}",
+         "timestamp": "2026-05-01T12:00:00.000Z"}
+        for i in range(first, first + count)
+    ]  # fmt: skip
+    return json.dumps({"created_at": "2026-05-01T12:00:00.000Z", "batch": events}).encode()
+
+
+V1_HEADERS = {
+    "Authorization": f"Bearer {DEMO_TOKEN}",
+    "Content-Type": "application/json",
+    "User-Agent": "posthog-node/5.70.0",
+    "PostHog-Sdk-Info": "posthog-node/5.70.0",
+    "PostHog-Attempt": "1",
+    "PostHog-Request-Id": "0193a1b2-0000-7000-8000-00000000bbbb",
+    "PostHog-Request-Timestamp": "2026-05-01T12:00:00.000Z",
+}
+
+
+def test_v1_answers_ok_only_for_acknowledged_events_and_a_resend_stores_the_rest():
+    """Under random partial failures and a short budget: every `ok` is stored, every `retry` was
+    not acknowledged, and resending the `retry` events, as the SDKs do, stores every event."""
+    clock = VirtualClock()
+    client = FaultyFirehose(seed=5, record_failure_rate=0.4, call_error_rate=0.1, clock=clock)
+    app = app_with(client, clock, max_record_bytes=1_500, sink_time_budget_seconds=0.5)
+    body = json.loads(v1_body(0, 300))
+    results: dict[str, str] = {}
+    attempts = 0
+    while body["batch"] and attempts < 50:
+        attempts += 1
+        before = Counter(uuids_of(client.stored_lines()))
+        headers = {**V1_HEADERS, "PostHog-Attempt": str(attempts)}
+        answer = app.request("POST", "/i/v1/analytics/events", json.dumps(body), headers=headers)
+        if answer.status == 503:
+            continue  # nothing stored this time: the SDK resends the whole batch
+        assert answer.status == 200
+        after = Counter(uuids_of(client.stored_lines()))
+        outcome = {key: value["result"] for key, value in answer.json()["results"].items()}
+        for key, result in outcome.items():
+            assert result in {"ok", "retry"}
+            assert (after[key] > before[key]) == (result == "ok")
+        if "retry" in outcome.values():
+            assert answer.headers["Retry-After"] == "1"
+        results.update(outcome)
+        body["batch"] = [event for event in body["batch"] if outcome[event["uuid"]] == "retry"]
+    assert attempts > 1  # the faults made some events wait for a resend
+    assert body["batch"] == []
+    stored = Counter(uuids_of(client.stored_lines()))
+    assert all(stored[key] >= 1 for key in results)
+    assert len(results) == 300
+
+
+def test_v1_is_503_when_nothing_could_be_stored():
+    clock = VirtualClock()
+    client = FaultyFirehose(call_error_rate=1.0, call_error="ServiceUnavailableException", clock=clock)
+    answer = app_with(client, clock).request(
+        "POST", "/i/v1/analytics/events", v1_body(0, 3), headers=V1_HEADERS
+    )
+    assert (answer.status, answer.json()["error"]) == (503, "service_unavailable")
+    assert int(answer.headers["Retry-After"]) > 0

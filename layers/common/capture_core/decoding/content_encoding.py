@@ -54,14 +54,17 @@ def _inflate_brotli(data: bytes, limit: int) -> bytes:
     out = bytearray()
     pending = data
     try:
+        # Each round yields up to a chunk; a stream that yields nothing twice has ended or broken.
         while True:
-            out += decompressor.process(pending, output_buffer_limit=_CHUNK)
+            chunk = decompressor.process(pending, output_buffer_limit=_CHUNK)
             pending = b""
+            out += chunk
             if len(out) > limit:
                 raise _too_large(limit)
             if decompressor.is_finished():
                 return bytes(out)
-            if decompressor.can_accept_more_data():
+            if not chunk and decompressor.can_accept_more_data():
+                # All input given, nothing more comes out, and the stream has not ended.
                 raise InvalidPayload("The br body is truncated.")
     except brotli.error as error:
         raise InvalidPayload(f"The br body is corrupt: {error}.") from error
