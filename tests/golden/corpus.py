@@ -9,8 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from capture_local.rest_event import build_rest_event
 from capture_core.auth.key_items import ProjectSettings
+from capture_local.rest_event import build_rest_event
 from golden.scenarios import NOW, PROJECT_ID, RECORDING_PROJECT_ID, RECORDING_TOKEN, TOKEN
 from support.app import CaptureApp
 from support.fakes import FakeKeyTable

@@ -471,21 +471,53 @@ def snapshot_event(uuid: str, **properties: Any) -> dict[str, Any]:
 
 
 RECORDINGS: list[Scenario] = [
-    ok("recording_posthog_js_gzip", "§12 recordings posthog-js",
-       gz(j([snapshot_event(UUID_A), snapshot_event(UUID_B)])),
-       [{"uuid": UUID_A, "event": "$snapshot", "project_id": RECORDING_PROJECT_ID, "token": RECORDING_TOKEN},
-        {"uuid": UUID_B, "event": "$snapshot"}],
-       path="/s/", query=JS_QUERY + "&compression=gzip-js", headers={**JS_HEADERS, "Content-Type": "text/plain"}),
-    rejected("recording_without_session_id", "§12 recordings validation",
-             gz(j([snapshot_event(UUID_A, **{"$session_id": None})])), 400, "invalid_payload",
-             "[0].properties.$session_id", path="/s/", headers={"Content-Type": "text/plain"}),
-    rejected("recording_without_snapshot_data", "§12 recordings validation",
-             gz(j([snapshot_event(UUID_A, **{"$snapshot_data": "x"})])), 400, "invalid_payload",
-             "[0].properties.$snapshot_data", path="/s/", headers={"Content-Type": "text/plain"}),
-    rejected("recording_project_has_it_off", "§12 recordings setting",
-             gz(j([snapshot_event(UUID_A, token=TOKEN)])), 400, "invalid_payload", path="/s/",
-             headers={"Content-Type": "text/plain"}),
-]  # fmt: skip
+    ok(
+        "recording_posthog_js_gzip",
+        "§12 recordings posthog-js",
+        gz(j([snapshot_event(UUID_A), snapshot_event(UUID_B)])),
+        [
+            {
+                "uuid": UUID_A,
+                "event": "$snapshot",
+                "project_id": RECORDING_PROJECT_ID,
+                "token": RECORDING_TOKEN,
+            },
+            {"uuid": UUID_B, "event": "$snapshot"},
+        ],
+        path="/s/",
+        query=JS_QUERY + "&compression=gzip-js",
+        headers={**JS_HEADERS, "Content-Type": "text/plain"},
+    ),
+    rejected(
+        "recording_without_session_id",
+        "§12 recordings validation",
+        gz(j([snapshot_event(UUID_A, **{"$session_id": None})])),
+        400,
+        "invalid_payload",
+        "[0].properties.$session_id",
+        path="/s/",
+        headers={"Content-Type": "text/plain"},
+    ),
+    rejected(
+        "recording_without_snapshot_data",
+        "§12 recordings validation",
+        gz(j([snapshot_event(UUID_A, **{"$snapshot_data": "x"})])),
+        400,
+        "invalid_payload",
+        "[0].properties.$snapshot_data",
+        path="/s/",
+        headers={"Content-Type": "text/plain"},
+    ),
+    rejected(
+        "recording_project_has_it_off",
+        "§12 recordings setting",
+        gz(j([snapshot_event(UUID_A, token=TOKEN)])),
+        400,
+        "invalid_payload",
+        path="/s/",
+        headers={"Content-Type": "text/plain"},
+    ),
+]
 
 
 SCENARIOS: list[Scenario] = [
