@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+import brotli
+import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.app import DEMO_TOKEN, CaptureApp
@@ -177,3 +179,60 @@ def test_contract_error_check_rejects_other_shapes():
     assert is_contract_error(
         400, '{"type": "validation_error", "code": "no_data", "detail": "x", "attr": null}'
     )
+
+
+# Capture v1 stores what v0 stores (SPEC §11: "stored exactly like a v0 event").
+
+V1_ENCODINGS = {
+    "none": lambda data: data,
+    "gzip": gzip.compress,
+    "deflate": zlib.compress,
+    "br": brotli.compress,
+    "zstd": lambda data: zstandard.ZstdCompressor().compress(data),
+}
+SENT_AT = "2026-05-01T11:59:58.000Z"
+v1_events = st.fixed_dictionaries(
+    {
+        "event": st.text(min_size=1, max_size=30).filter(lambda name: len(name.encode()) <= 200),
+        "distinct_id": st.text(min_size=1, max_size=40).filter(lambda d: d.strip() == d and d),
+        "uuid": st.uuids().map(str),
+        "timestamp": st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1)).map(
+            lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        ),
+        "properties": st.dictionaries(
+            st.text(max_size=12).filter(
+                lambda k: k not in {"$set", "$set_once", "distinct_id", "token", "$lib"}
+            ),
+            json_values,
+            max_size=6,
+        ),
+    }
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batch=st.lists(v1_events, min_size=1, max_size=5, unique_by=lambda e: e["uuid"]))
+def test_any_valid_v1_batch_in_any_encoding_stores_what_v0_stores(batch: list[dict[str, Any]]):
+    lib = {"$lib": "posthog-python", "$lib_version": "7.91.1"}
+    v0 = CaptureApp(clock=lambda: NOW)
+    envelope = {"api_key": DEMO_TOKEN, "sent_at": SENT_AT, "batch": [
+        {**event, "properties": {**event["properties"], **lib}} for event in batch
+    ]}  # fmt: skip
+    assert v0.request("POST", "/batch/", json.dumps(envelope)).status == 200
+    headers = {
+        "Authorization": f"Bearer {DEMO_TOKEN}",
+        "Content-Type": "application/json",
+        "User-Agent": "posthog-python/7.91.1",
+        "PostHog-Sdk-Info": "posthog-python/7.91.1",
+        "PostHog-Attempt": "1",
+        "PostHog-Request-Id": "0193a1b2-0000-7000-8000-00000000dddd",
+        "PostHog-Request-Timestamp": SENT_AT,
+    }
+    body = json.dumps({"created_at": SENT_AT, "batch": batch}).encode()
+    for encoding, compress in V1_ENCODINGS.items():
+        v1 = CaptureApp(clock=lambda: NOW)
+        encoded = {**headers, "Content-Encoding": encoding} if encoding != "none" else headers
+        answer = v1.request("POST", "/i/v1/analytics/events", compress(body), headers=encoded)
+        assert answer.status == 200, (encoding, answer.body)
+        assert {result["result"] for result in answer.json()["results"].values()} == {"ok"}
+        assert v1.stored() == v0.stored(), encoding
