@@ -135,3 +135,31 @@ def test_key_table_is_on_demand_with_recovery_and_encryption(template: Template)
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert table["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_the_xray_sdk_is_not_imported_unless_sdk_tracing_is_on():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.path[:0] = ['functions/capture', 'functions/batch', 'functions/config', "
+        "'functions/recordings']\n"
+        "import capture_handler, batch_handler, config_handler, recordings_handler\n"
+        "print('aws_xray_sdk' in sys.modules)"
+    )
+    environment = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}
+    for tracing, imported in (("false", "False"), ("true", "True")):
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={
+                **environment,
+                "SDK_TRACING": tracing,
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "PATH": "/usr/bin",
+            },
+        )
+        assert result.stdout.strip() == imported, result.stderr

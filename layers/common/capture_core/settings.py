@@ -64,6 +64,12 @@ class Settings(BaseSettings):
         "(e.g. us-assets.i.posthog.com); empty serves the newest version it has.",
     )
 
+    sdk_tracing: bool = Field(
+        False,
+        description="X-Ray SDK subsegments for AWS calls (Powertools' Tracer); costs ~270 ms of cold start. "
+        "Tracing: Active gives the API Gateway and Lambda segments without it.",
+    )
+
     serve_openapi: bool = Field(
         False, description="Serve the OpenAPI document at /openapi.json and Swagger UI at /docs."
     )
