@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from capture_core.errors import SinkUnavailable
+from capture_core.limits import FIREHOSE_MAX_BYTES_PER_CALL
 from capture_core.sink.firehose import FirehoseSink, TimeBoundClients
-from capture_core.sink.records import MAX_BYTES_PER_CALL, RecordPacker, billed_bytes, plan_calls
+from capture_core.sink.records import RecordPacker, billed_bytes, plan_calls
 
 
 def pack_records(lines: list[bytes], max_record_bytes: int = 1_024_000) -> list[bytes]:
@@ -36,7 +37,7 @@ def test_calls_hold_at_most_500_records():
 def test_calls_hold_at_most_4_mib():
     records = [b"x" * 1_000_000] * 9
     calls = list(plan_calls(records))
-    assert all(sum(len(records[i]) for i in call) <= MAX_BYTES_PER_CALL for call in calls)
+    assert all(sum(len(records[i]) for i in call) <= FIREHOSE_MAX_BYTES_PER_CALL for call in calls)
     assert [len(call) for call in calls] == [4, 4, 1]
 
 

@@ -7,7 +7,9 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-MIB = 1024 * 1024
+from capture_core import limits
+
+MIB = limits.MIB
 
 
 class Settings(BaseSettings):
@@ -23,13 +25,22 @@ class Settings(BaseSettings):
     capture_aws_endpoint_url: str = Field(
         "", description="Endpoint for every AWS client (a moto server locally); empty means AWS itself."
     )
-    max_request_bytes: int = Field(20 * MIB, gt=0, description="Largest request body, after base64.")
-    max_payload_bytes: int = Field(20 * MIB, gt=0, description="Largest payload after decompression.")
+    max_request_bytes: int = Field(
+        limits.MAX_REQUEST_BYTES, gt=0, description="Largest request body, after base64."
+    )
+    max_payload_bytes: int = Field(
+        limits.MAX_PAYLOAD_BYTES, gt=0, description="Largest payload after decompression."
+    )
     max_stored_bytes: int = Field(
-        48 * MIB, gt=0, description="Largest total of a request's stored lines (tiny events inflate)."
+        limits.MAX_STORED_BYTES,
+        gt=0,
+        description="Largest total of a request's stored lines (tiny events inflate).",
     )
     max_record_bytes: int = Field(
-        1_024_000, gt=0, le=1_024_000, description="Largest Firehose record (Firehose's own cap: 1,000 KiB)."
+        limits.FIREHOSE_MAX_RECORD_BYTES,
+        gt=0,
+        le=limits.FIREHOSE_MAX_RECORD_BYTES,
+        description="Largest stored event, one Firehose record (Firehose's own cap: 1,000 KiB).",
     )
     key_cache_ttl_seconds: float = Field(
         60.0, ge=0, description="How long a key lookup (hit or miss) is cached; bounds revocation delay."

@@ -4,7 +4,8 @@ same paths (prefixes as `<prefix>{proxy+}`); a test keeps them equal."""
 from __future__ import annotations
 
 # v0 capture: browsers' events on the capture function, server SDKs' batches on the batch one.
-CAPTURE_PATHS = ("/capture", "/e", "/i/v0/e", "/track", "/engage")
+ENGAGE_PATH = "/engage"  # person updates: an object without `event` is an $identify
+CAPTURE_PATHS = ("/capture", "/e", "/i/v0/e", "/track", ENGAGE_PATH)
 BATCH_PATHS = ("/batch",)
 # Capture v1, on the batch function.
 V1_PATH = "/i/v1/analytics/events"

@@ -24,10 +24,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from capture_core.limits import MAX_ID_LENGTH
+
 PROJECT_KEY_PREFIX = "phc_"
 PERSONAL_KEY_PREFIX = "phx_"
 PROJECT, PROJECT_KEY, PERSONAL_KEY = "project", "project_key", "personal_key"
-MAX_KEY_LENGTH = 200
+MAX_KEY_LENGTH = MAX_ID_LENGTH
 # What generated keys are made of (secrets.token_urlsafe), and so all a valid key can hold.
 KEY_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
 

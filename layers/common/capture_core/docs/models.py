@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from capture_core.limits import MAX_ID_LENGTH
+
 JsonObject = dict[str, Any]
 
 
@@ -168,7 +170,7 @@ class StoredEvent(BaseModel):
 
     uuid: str = Field(description="The client's UUID, or the server's UUIDv7.")
     event: str
-    distinct_id: str = Field(max_length=200)
+    distinct_id: str = Field(max_length=MAX_ID_LENGTH)
     properties: JsonObject
     set: JsonObject | None = Field(alias="$set", description="`$set`, top level or from properties.")
     set_once: JsonObject | None = Field(

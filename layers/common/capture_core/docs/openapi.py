@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
+from capture_core import limits
 from capture_core.api.routes import V1_PATH
 from capture_core.docs.models import (
     CaptureRequestBody,
@@ -28,10 +29,13 @@ from capture_core.docs.models import (
     V1CaptureResponse,
     V1ErrorResponse,
 )
+from capture_core.limits import size_text
 
 TITLE = "PostHog Capture API"
 VERSION = "1.0.0"
-DESCRIPTION = """\
+_REQUEST, _PAYLOAD = size_text(limits.MAX_REQUEST_BYTES), size_text(limits.MAX_PAYLOAD_BYTES)
+_EVENT = size_text(limits.FIREHOSE_MAX_RECORD_BYTES)
+DESCRIPTION = f"""\
 Capture PostHog events: a single event, a JSON array of events, or a batch envelope, from any \
 official PostHog SDK. A 200 means every event of the request is stored (acknowledged by Firehose).
 
@@ -46,9 +50,10 @@ gzip`, or recognised by its magic bytes, whatever the Content-Type), base64, lz-
 (`compression=lz64`), a form with a `data` field (`application/x-www-form-urlencoded` or \
 `multipart/form-data`), or the `data` query parameter (GET).
 
-**Limits.** Request body after base64: 20 MiB; payload after decompression: 20 MiB (413 \
-`request_too_large`); one stored event: 1,000 KiB (413 `event_too_large`). API Gateway caps \
-requests at 10 MB and Lambda at 6 MB (about 4.5 MB of binary body once base64-encoded).
+**Limits.** Request body after base64: {_REQUEST}; payload after decompression: {_PAYLOAD} (413 \
+`request_too_large`); one stored event: {_EVENT} (413 `event_too_large`). API Gateway caps \
+requests at {limits.API_GATEWAY_MAX_BODY_BYTES >> 20} MB and Lambda at \
+{limits.LAMBDA_MAX_EVENT_BYTES >> 20} MB (about 4.5 MB of binary body once base64-encoded).
 
 **Answers** carry CORS headers: `Access-Control-Allow-Origin` is the request's Origin (or `*`), \
 with `Access-Control-Allow-Credentials: true` and `Vary: Origin`.
@@ -108,8 +113,8 @@ RESPONSES: dict[int, Any] = {
         "content": {"application/json": {"model": EventsCaptureUnauthenticatedResponse}},
     },
     413: {
-        "description": "The request or the decompressed payload is over 20 MiB (`request_too_large`), or one "
-        "event is over 1,000 KiB once stored (`event_too_large`).",
+        "description": f"The request or the decompressed payload is over {_PAYLOAD} "
+        f"(`request_too_large`), or one event is over {_EVENT} once stored (`event_too_large`).",
         "content": {"application/json": {"model": EventsCaptureClientErrorResponse}},
     },
     503: {
@@ -212,7 +217,7 @@ RECORDINGS_RESPONSES: dict[int, Any] = {
     },
     401: {"description": "No usable API key.", "content": _UNAUTHENTICATED},
     413: {
-        "description": "The request or payload is over the limits, or one event is over 1,000 KiB stored.",
+        "description": f"The request or payload is over the limits, or one event is over {_EVENT} stored.",
         "content": _CLIENT_ERROR,
     },
     503: {"description": "Not stored now: retry after `Retry-After` seconds.", "content": _SERVER_ERROR},

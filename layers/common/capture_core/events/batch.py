@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from capture_core.api.routes import ENGAGE_PATH
 from capture_core.errors import InvalidPayload, NoData
 from capture_core.events.timestamps import EPOCH, parse_ms
 
-ENGAGE_PATH = "/engage"
 TOKEN_FIELDS = ("api_key", "token", "$token")
 
 

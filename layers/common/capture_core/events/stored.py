@@ -17,8 +17,9 @@ import uuid6
 from capture_core import json_codec
 from capture_core.errors import InvalidPayload
 from capture_core.events.timestamps import format_ms, in_range, parse_ms, to_ms
+from capture_core.limits import MAX_ID_LENGTH
 
-MAX_DISTINCT_ID_LENGTH = 200
+MAX_DISTINCT_ID_LENGTH = MAX_ID_LENGTH
 # Clients with a clock far ahead would write events into the future; PostHog caps at 23 hours.
 MAX_FUTURE_MS = 23 * 3600 * 1000
 

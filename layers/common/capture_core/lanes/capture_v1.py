@@ -38,6 +38,7 @@ from capture_core.errors import (
 from capture_core.events.stored import Origin, normalise_event
 from capture_core.events.timestamps import EPOCH, parse_ms
 from capture_core.lanes.capture_v0 import utc_now
+from capture_core.limits import MAX_ID_LENGTH
 from capture_core.observability import metrics
 from capture_core.settings import Settings
 from capture_core.sink.firehose import EventSink
@@ -51,8 +52,7 @@ REQUIRED_HEADERS = (
     "Content-Type",
     "User-Agent",
 )
-MAX_NAME_BYTES = 200
-MAX_DISTINCT_ID_BYTES = 200
+MAX_NAME_BYTES = MAX_DISTINCT_ID_BYTES = MAX_ID_LENGTH
 # The SDKs wait at least this long before resending `retry` events (their backoff may add more).
 RETRY_AFTER_SECONDS = 1
 # Options an event may carry, and the property each becomes in the stored event.
@@ -127,7 +127,7 @@ def read_headers(headers: Mapping[str, str]) -> V1Headers:
         raise _bad_header("PostHog-Request-Timestamp must be an RFC 3339 date-time.")
     # `<lib>/<version>`, split at the last slash; anything else only leaves $lib unset.
     lib, slash, version = headers["posthog-sdk-info"].strip().rpartition("/")
-    named = slash and lib.strip() and version.strip() and len(headers["posthog-sdk-info"]) <= 200
+    named = slash and lib.strip() and version.strip() and len(headers["posthog-sdk-info"]) <= MAX_ID_LENGTH
     return V1Headers(
         token=token,
         lib=lib.strip() if named else None,

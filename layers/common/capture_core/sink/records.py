@@ -1,8 +1,7 @@
 """Stored events as Firehose records (SPEC §8, §9): each event validated and written as one NDJSON
 line, lines packed into records, records grouped into PutRecordBatch calls.
 
-Firehose's own limits live here, once: 500 records and 4 MiB per call, 1,000 KiB per record, and
-billing in 5 KB units per record.
+Firehose's limits are in `capture_core.limits`.
 """
 
 from __future__ import annotations
@@ -14,11 +13,12 @@ from capture_core import json_codec
 from capture_core.errors import EventTooLarge, InvalidPayload, RequestTooLarge
 from capture_core.events.batch import Batch
 from capture_core.events.stored import Origin, normalise_event
-
-MAX_RECORDS_PER_CALL = 500
-MAX_BYTES_PER_CALL = 4 * 1024 * 1024
-MAX_RECORD_BYTES = 1_000 * 1024
-BILLING_UNIT_BYTES = 5 * 1024
+from capture_core.limits import (
+    FIREHOSE_BILLING_UNIT_BYTES,
+    FIREHOSE_MAX_BYTES_PER_CALL,
+    FIREHOSE_MAX_RECORD_BYTES,
+    FIREHOSE_MAX_RECORDS_PER_CALL,
+)
 
 
 class RecordPacker:
@@ -29,7 +29,7 @@ class RecordPacker:
     The caller has already rejected lines longer than a record.
     """
 
-    def __init__(self, max_record_bytes: int = MAX_RECORD_BYTES) -> None:
+    def __init__(self, max_record_bytes: int = FIREHOSE_MAX_RECORD_BYTES) -> None:
         self._max = max_record_bytes
         self._records: list[bytes] = []
         self._parts: list[bytes] = []
@@ -61,7 +61,9 @@ def plan_calls(records: Sequence[bytes]) -> Iterator[list[int]]:
     call: list[int] = []
     size = 0
     for position, record in enumerate(records):
-        if call and (len(call) == MAX_RECORDS_PER_CALL or size + len(record) > MAX_BYTES_PER_CALL):
+        if call and (
+            len(call) == FIREHOSE_MAX_RECORDS_PER_CALL or size + len(record) > FIREHOSE_MAX_BYTES_PER_CALL
+        ):
             yield call
             call, size = [], 0
         call.append(position)
@@ -72,7 +74,9 @@ def plan_calls(records: Sequence[bytes]) -> Iterator[list[int]]:
 
 def billed_bytes(records: Iterable[bytes]) -> int:
     """What Firehose ingestion bills for these records: each rounded up to 5 KB."""
-    return sum(-(-len(record) // BILLING_UNIT_BYTES) * BILLING_UNIT_BYTES for record in records)
+    return sum(
+        -(-len(record) // FIREHOSE_BILLING_UNIT_BYTES) * FIREHOSE_BILLING_UNIT_BYTES for record in records
+    )
 
 
 def build_records(batch: Batch, origin: Origin, max_record_bytes: int, max_stored_bytes: int) -> list[bytes]:

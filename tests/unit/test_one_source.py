@@ -1,0 +1,57 @@
+"""Rules written in more than one place are held equal here: the error codes and their OpenAPI
+models, v1's error names, the warning filter, the limits the documents quote."""
+
+from __future__ import annotations
+
+import tomllib
+import typing
+from pathlib import Path
+
+from capture_core import errors, limits
+from capture_core.api.responses import V1_TAGS
+from capture_core.docs import models, openapi
+from capture_core.limits import size_text
+from capture_core.observability import NO_METRICS_WARNING
+from capture_core.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def error_classes() -> list[type[errors.CaptureError]]:
+    found, pending = [], [errors.CaptureError]
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def codes(*statuses: int) -> set[str]:
+    return {cls.code for cls in error_classes() if cls.status in statuses and "code" in vars(cls)}
+
+
+def literal(model: type, field: str = "code") -> set[str]:
+    return set(typing.get_args(model.model_fields[field].annotation))
+
+
+def test_the_openapi_error_models_name_exactly_the_codes_the_api_answers():
+    # 415 is capture v1's alone, answered in v1's own format.
+    assert literal(models.EventsCaptureClientErrorResponse) == codes(400, 404, 405, 413)
+    assert literal(models.EventsCaptureUnauthenticatedResponse) == codes(401)
+    assert literal(models.EventsCaptureServerErrorResponse) == codes(500, 503)
+
+
+def test_every_code_has_a_v1_error_name():
+    assert {cls.code for cls in error_classes()} <= set(V1_TAGS)
+
+
+def test_the_warning_filter_is_the_one_pytest_names():
+    configured = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    assert f"ignore:{NO_METRICS_WARNING}:UserWarning" in configured["filterwarnings"]
+
+
+def test_the_documents_quote_the_limits_the_settings_enforce():
+    settings = Settings()
+    for size in (settings.max_request_bytes, settings.max_payload_bytes, settings.max_record_bytes):
+        assert size_text(size) in openapi.DESCRIPTION
+    assert settings.max_record_bytes == limits.FIREHOSE_MAX_RECORD_BYTES
