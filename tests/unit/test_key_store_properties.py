@@ -67,7 +67,7 @@ def test_only_active_project_keys_and_scoped_personal_keys_grant_a_project(
 ) -> None:
     table, project_keys, personal_keys = world
     store = KeyStore(table, "keys", ttl_seconds=60)
-    for _ in range(20):
+    for _ in range(10):
         token = data.draw(candidates(table))
         project_id = data.draw(st.none() | st.sampled_from((*PROJECTS, 9)))
         try:

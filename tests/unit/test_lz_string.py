@@ -7,10 +7,11 @@ import pytest
 from capture_core.decoding.lz_string import OutputTooLarge, decompress_from_base64
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.budget import examples
 from support.lz import js_utf16, lz64
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(text=st.text(max_size=400))
 def test_agrees_with_the_reference_decoder(text: str):
     compressed = lz64(text)
@@ -31,7 +32,7 @@ def test_output_past_the_limit_stops_early():
         decompress_from_base64(lz64("ab" * 10_000), 1_000)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(
     garbage=st.text(
         alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/= !", max_size=60

@@ -16,6 +16,7 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.app import DEMO_TOKEN, CaptureApp
+from support.budget import examples
 from support.lz import lz64
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -80,18 +81,19 @@ def send(app: CaptureApp, encoding: str, payload: Any, path: str = "/e/"):
     return app.request("GET" if body is None else "POST", path, body, headers=headers, query=query)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batch=st.lists(events, min_size=1, max_size=5), envelope=st.booleans())
 def test_every_encoding_stores_the_same_events(batch: list[dict[str, Any]], envelope: bool):
     payload: Any = (
         {"api_key": DEMO_TOKEN, "batch": batch} if envelope else [{**e, "api_key": DEMO_TOKEN} for e in batch]
     )
     results = {}
+    app = CaptureApp(clock=lambda: NOW)
     for encoding in ENCODINGS:
-        app = CaptureApp(clock=lambda: NOW)
         answer = send(app, encoding, payload)
         assert answer.status == 200, (encoding, answer.body)
         results[encoding] = app.stored()
+        app.sink.records.clear()
     reference = results["json"]
     assert [e["uuid"] for e in reference] == [e["uuid"] for e in batch]
     assert [e["properties"] for e in reference] == [e["properties"] for e in batch]
@@ -151,7 +153,7 @@ queries = st.sampled_from(
 paths = st.sampled_from(["/e/", "/batch/", "/engage/", "/capture"])
 
 
-@settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(10_000), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     body=bodies,
     mutate=mutators,
@@ -210,7 +212,7 @@ v1_events = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batch=st.lists(v1_events, min_size=1, max_size=5, unique_by=lambda e: e["uuid"]))
 def test_any_valid_v1_batch_in_any_encoding_stores_what_v0_stores(batch: list[dict[str, Any]]):
     lib = {"$lib": "posthog-python", "$lib_version": "7.91.1"}
@@ -229,8 +231,9 @@ def test_any_valid_v1_batch_in_any_encoding_stores_what_v0_stores(batch: list[di
         "PostHog-Request-Timestamp": SENT_AT,
     }
     body = json.dumps({"created_at": SENT_AT, "batch": batch}).encode()
+    v1 = CaptureApp(clock=lambda: NOW)
     for encoding, compress in V1_ENCODINGS.items():
-        v1 = CaptureApp(clock=lambda: NOW)
+        v1.sink.records.clear()
         encoded = {**headers, "Content-Encoding": encoding} if encoding != "none" else headers
         answer = v1.request("POST", "/i/v1/analytics/events", compress(body), headers=encoded)
         assert answer.status == 200, (encoding, answer.body)

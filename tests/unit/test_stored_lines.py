@@ -10,6 +10,7 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.app import DEMO_TOKEN, CaptureApp
+from support.budget import examples
 
 
 def _refuse(constant: str) -> Any:
@@ -53,7 +54,7 @@ def hostile_json(draw: st.DrawFn) -> str:
     return "[" * depth + inner + "]" * depth
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=examples(300), suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(value=hostile_json(), where=st.sampled_from(["property", "distinct_id", "extra", "$set"]))
 def test_every_stored_line_parses_with_a_strict_parser(value: str, where: str) -> None:
     app = CaptureApp()
