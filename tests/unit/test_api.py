@@ -1,4 +1,5 @@
-"""The HTTP surface through the resolver: routes, methods, CORS, status codes, error bodies (SPEC §1, §7)."""
+"""The HTTP surface through the resolver, beyond the golden corpus's one case per contract row: CORS,
+status codes, error bodies, hostile inputs (SPEC §1, §7)."""
 
 from __future__ import annotations
 
@@ -18,36 +19,6 @@ def app() -> CaptureApp:
     return CaptureApp()
 
 
-@pytest.mark.parametrize("path", ["/capture", "/capture/", "/e/", "/i/v0/e", "/track/", "/engage", "/batch/"])
-def test_every_route_with_and_without_trailing_slash_stores_the_event(app: CaptureApp, path: str):
-    answer = app.request("POST", path, json.dumps(EVENT))
-    assert (answer.status, answer.json()) == (200, {"status": 1})
-    assert answer.headers["Content-Type"] == "application/json"
-    assert [e["event"] for e in app.stored()] == ["clicked"]
-
-
-def test_get_reads_the_data_query_parameter(app: CaptureApp):
-    from urllib.parse import quote
-
-    assert app.request("GET", "/e/", query="data=" + quote(json.dumps(EVENT))).status == 200
-    assert app.stored()[0]["distinct_id"] == "u1"
-
-
-def test_gzip_sent_as_text_plain(app: CaptureApp):
-    body = gzip.compress(json.dumps([EVENT, {**EVENT, "event": "second"}]).encode())
-    answer = app.request(
-        "POST", "/e/", body, headers={"Content-Type": "text/plain"}, query="compression=gzip-js"
-    )
-    assert answer.status == 200
-    assert [e["event"] for e in app.stored()] == ["clicked", "second"]
-
-
-def test_beacon_answers_204_without_body(app: CaptureApp):
-    answer = app.request("POST", "/e/", json.dumps(EVENT), query="beacon=1")
-    assert (answer.status, answer.body) == (204, "")
-    assert len(app.stored()) == 1
-
-
 def test_preflight_mirrors_origin_and_requested_headers(app: CaptureApp):
     answer = app.request(
         "OPTIONS",
@@ -64,54 +35,8 @@ def test_preflight_mirrors_origin_and_requested_headers(app: CaptureApp):
     assert app.stored() == []
 
 
-def test_errors_carry_cors_headers(app: CaptureApp):
-    answer = app.request("POST", "/capture/", b"{not json", headers={"Origin": "https://shop.example"})
-    assert answer.status == 400
-    assert answer.headers["Access-Control-Allow-Origin"] == "https://shop.example"
-    assert answer.headers["Access-Control-Allow-Credentials"] == "true"
-    assert answer.headers["Vary"] == "Origin"
-
-
 def test_without_origin_cors_allows_any(app: CaptureApp):
     assert app.request("POST", "/capture/", json.dumps(EVENT)).headers["Access-Control-Allow-Origin"] == "*"
-
-
-def test_unknown_path_is_404_in_the_error_format(app: CaptureApp):
-    answer = app.request("POST", "/nowhere", json.dumps(EVENT))
-    assert (answer.status, answer.json()["code"], answer.json()["type"]) == (
-        404,
-        "not_found",
-        "validation_error",
-    )
-
-
-def test_other_methods_are_405(app: CaptureApp):
-    answer = app.request("DELETE", "/batch/")
-    assert (answer.status, answer.json()["code"]) == (405, "method_not_allowed")
-
-
-def test_unknown_key_is_401(app: CaptureApp):
-    answer = app.request("POST", "/capture/", json.dumps({**EVENT, "api_key": "phc_nope"}))
-    assert answer.status == 401
-    assert answer.json() == {
-        "type": "authentication_error",
-        "code": "invalid_api_key",
-        "detail": answer.json()["detail"],
-        "attr": None,
-    }
-
-
-def test_missing_key_is_401(app: CaptureApp):
-    answer = app.request("POST", "/capture/", json.dumps({"event": "e", "distinct_id": "u"}))
-    assert (answer.status, answer.json()["code"]) == (401, "missing_api_key")
-
-
-def test_bearer_header_authenticates(app: CaptureApp):
-    body = json.dumps({"event": "e", "distinct_id": "u"})
-    assert (
-        app.request("POST", "/capture/", body, headers={"Authorization": f"Bearer {DEMO_TOKEN}"}).status
-        == 200
-    )
 
 
 def test_invalid_event_names_it_and_stores_nothing(app: CaptureApp):
@@ -144,13 +69,6 @@ def test_stored_event_carries_project_and_caller_ip(app: CaptureApp):
 def test_left_most_forwarded_for_is_the_ip(app: CaptureApp):
     app.request("POST", "/capture/", json.dumps(EVENT), headers={"X-Forwarded-For": "192.0.2.1, 10.0.0.1"})
     assert app.stored()[0]["ip"] == "192.0.2.1"
-
-
-def test_ignored_query_parameters_never_cause_an_error(app: CaptureApp):
-    answer = app.request(
-        "POST", "/e/", json.dumps(EVENT), query="ip=1&ver=1.2.3&_=1700000000000&retry_count=2"
-    )
-    assert answer.status == 200
 
 
 class DownSink:
@@ -506,3 +424,10 @@ def test_any_personal_key_without_project_id_is_told_to_send_one():
         )
         assert (answer.status, answer.json()["code"]) == (401, "project_id_required")
     assert app.table.get_item_calls == 0
+
+
+def test_a_forwarded_address_longer_than_any_ip_is_not_stored(app: CaptureApp):
+    # Python reads "fe80::1%<anything>" as an address with a scope: only the length bounds it.
+    forwarded = "fe80::1%" + "x" * 200
+    app.request("POST", "/capture/", json.dumps(EVENT), headers={"X-Forwarded-For": forwarded})
+    assert app.stored()[0]["ip"] == "198.51.100.7"

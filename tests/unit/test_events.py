@@ -19,9 +19,14 @@ ORIGIN = Origin(now=NOW, ip="203.0.113.9", project_id=7, token="phc_project")
 
 def stored(payload: Any, path: str = "/capture", origin: Origin = ORIGIN, query_sent_at: str | None = None):
     batch = read_batch(payload, path, query_sent_at)
-    if batch.sent_at is not None:
+    if batch.sent_at is not None or batch.historical_migration:
         origin = Origin(
-            now=origin.now, ip=origin.ip, project_id=7, token="phc_project", sent_at=batch.sent_at
+            now=origin.now,
+            ip=origin.ip,
+            project_id=7,
+            token="phc_project",
+            sent_at=batch.sent_at,
+            historical_migration=batch.historical_migration,
         )
     return [
         json.loads(line)
@@ -59,6 +64,7 @@ def test_envelope_batch_with_sent_at_and_historical_migration():
         }
     )
     assert events[0]["sent_at"] == "2026-01-02T03:04:05.678Z"
+    assert events[0]["historical_migration"] is True
 
 
 def test_object_without_event_on_engage_is_identify():

@@ -12,21 +12,22 @@ from support.fakes import FakeKeyTable
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 LOCAL_TOKEN = "phc_local_demo_token"
 
-EXPECTED = {
-    "batch_envelope": (200, 1),
-    "batch_gzip": (200, 1),
-    "batch_invalid_event": (400, 0),
-    "capture_json": (200, 1),
-    "capture_missing_distinct_id": (400, 0),
-    "capture_unknown_key": (401, 0),
-    "e_beacon": (204, 2),
-    "e_form_lz64": (200, 2),
-    "e_gzip_text_plain": (200, 2),
-    "e_json_with_preflight_origin": (200, 2),
-    "e_preflight_options": (200, 0),
-    "engage_identify": (200, 1),
-    "get_data_query": (200, 1),
-    "unknown_path": (404, 0),
+# Each file's answer: status, events stored, and for errors the code and attr events/README.md names.
+EXPECTED: dict[str, tuple[int, int, str | None, str | None]] = {
+    "batch_envelope": (200, 1, None, None),
+    "batch_gzip": (200, 1, None, None),
+    "batch_invalid_event": (400, 0, "invalid_payload", "batch[1].event"),
+    "capture_json": (200, 1, None, None),
+    "capture_missing_distinct_id": (400, 0, "invalid_payload", "distinct_id"),
+    "capture_unknown_key": (401, 0, "invalid_api_key", None),
+    "e_beacon": (204, 2, None, None),
+    "e_form_lz64": (200, 2, None, None),
+    "e_gzip_text_plain": (200, 2, None, None),
+    "e_json_with_preflight_origin": (200, 2, None, None),
+    "e_preflight_options": (200, 0, None, None),
+    "engage_identify": (200, 1, None, None),
+    "get_data_query": (200, 1, None, None),
+    "unknown_path": (404, 0, "not_found", None),
 }
 
 
@@ -38,4 +39,17 @@ def test_every_sample_event_has_an_expected_answer():
 def test_sample_event_answers_as_expected(name: str):
     app = CaptureApp(table=FakeKeyTable.with_project(LOCAL_TOKEN, 1))
     answer = app.invoke(json.loads((EVENTS / f"{name}.json").read_text()))
-    assert (answer.status, len(app.stored())) == EXPECTED[name]
+    status, count, code, attr = EXPECTED[name]
+    assert (answer.status, len(app.stored())) == (status, count)
+    if code is not None:
+        assert (answer.json()["code"], answer.json()["attr"]) == (code, attr)
+
+
+def test_the_readme_states_each_files_answer():
+    readme = (EVENTS / "README.md").read_text()
+    for name, (status, _, code, attr) in EXPECTED.items():
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{name}.json`"))
+        assert str(status) in row
+        for named in (code, attr):
+            if named:
+                assert named in row, (name, named)
