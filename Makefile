@@ -66,8 +66,8 @@ template-check: $(BIN)/.installed $(SAM_VENV)/bin/.installed ## cfn-lint and sam
 	$(BIN)/cfn-lint template.yaml
 	$(SAM_VENV)/bin/sam validate --lint --region $(AWS_REGION)
 
-unit: $(BIN)/.installed ## Unit tests only (no network)
-	$(BIN)/pytest tests/unit
+unit: $(BIN)/.installed ## Unit tests and the golden corpus (no network; seconds)
+	$(BIN)/pytest tests/unit tests/golden
 
 integration: $(BIN)/.installed sdk-deps chromium $(ASSETS) ## Integration tests only (moto, local stack, SDKs)
 	$(BIN)/pytest tests/integration
