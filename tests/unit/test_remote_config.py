@@ -203,3 +203,12 @@ def test_scripts_are_gzipped_for_clients_that_accept_it(assets: Path):
         "GET", "/static/1.449.2/surveys.js", headers={"Accept-Encoding": "gzip, br"}
     )
     assert (answer.headers["Content-Encoding"], answer.headers["Vary"]) == ("gzip", "Origin, Accept-Encoding")
+
+
+def test_every_posthog_js_version_the_tests_drive_is_served_from_this_apis_assets():
+    from capture_admin.assets import pinned_versions
+
+    package = json.loads((Path(__file__).resolve().parents[1] / "sdk" / "js" / "package.json").read_text())
+    driven = {spec.rpartition("@")[2] for name, spec in package["dependencies"].items() if "posthog-js" in name}
+    assert driven <= set(pinned_versions())
+    assert pinned_versions()[0] == max(pinned_versions(), key=lambda v: tuple(map(int, v.split("."))))

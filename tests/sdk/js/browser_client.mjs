@@ -93,15 +93,8 @@ function initPostHog({ apiHost, token, compressed, flushIntervalMs }) {
             api_host: apiHost,
             // Headless Chromium says so in its user agent, and posthog-js drops bots' events.
             opt_out_useragent_filter: true,
-            // This API serves the capture endpoints only: no flags, remote config, replay, surveys.
-            advanced_disable_flags: true,
-            advanced_disable_toolbar_metrics: true,
-            disable_session_recording: true,
-            disable_surveys: true,
-            disable_product_tours: true,
-            disable_conversations: true,
-            disable_web_experiments: true,
-            disable_external_dependency_loading: true,
+            // These scenarios are about transports: only the events they name are sent. (At default
+            // settings posthog-js is tested by browser_defaults.mjs.)
             autocapture: false,
             capture_dead_clicks: false,
             capture_heatmaps: false,

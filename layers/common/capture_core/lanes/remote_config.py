@@ -68,6 +68,8 @@ def remote_config(token: str, settings: ProjectSettings, *, recordings: bool) ->
         "sessionRecording": recording,
         "surveys": False,
         "conversations": False,
+        "productTours": False,
+        "logs": {"captureConsoleLogs": False},
         "siteApps": [],
         "elementsChainAsString": True,
         "analytics": {"endpoint": ANALYTICS_ENDPOINT},

@@ -1,0 +1,159 @@
+// posthog-js at its DEFAULT settings in headless Chromium: the page loads the SDK's own `array.js`
+// and calls `posthog.init(token, { api_host })` (plus `opt_out_useragent_filter`, only because
+// headless Chromium calls itself a bot), as a site would. Everything else posthog-js fetches
+// (remote config, flags, lazy scripts) comes from the API.
+//
+//   node browser_defaults.mjs --api-host URL --token TOKEN --distinct-id ID --sdk posthog-js|posthog-js-1200
+//                             [--record]
+//
+// It loads the page, lets posthog-js settle, clicks a button, types into a field, identifies the
+// user and waits for the queue to flush (with --record, also for a recording request). Prints one
+// JSON line: every request to the API with its answer, every console message and page error, and
+// posthog-js's ids. The browser stays open until stdin closes.
+
+import { createServer } from 'node:http'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { chromium } from 'playwright-core'
+
+const require = createRequire(import.meta.url)
+const { values: args } = parseArgs({
+    options: {
+        'api-host': { type: 'string' },
+        token: { type: 'string' },
+        'distinct-id': { type: 'string' },
+        sdk: { type: 'string', default: 'posthog-js' },
+        record: { type: 'boolean', default: false },
+        chromium: { type: 'string', default: '/usr/bin/chromium' },
+        'timeout-ms': { type: 'string', default: '20000' },
+    },
+})
+if (!args['api-host'] || !args.token || !args['distinct-id'] || !['posthog-js', 'posthog-js-1200'].includes(args.sdk)) {
+    console.error('usage: browser_defaults.mjs --api-host URL --token TOKEN --distinct-id ID --sdk posthog-js|posthog-js-1200 [--record]')
+    process.exit(64)
+}
+const apiHost = args['api-host'].replace(/\/$/, '')
+const timeoutMs = Number(args['timeout-ms'])
+const CHROMIUM_ARGS = [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+]
+
+const sdkDir = join(require.resolve(`${args.sdk}/package.json`), '..')
+const sdkVersion = JSON.parse(readFileSync(join(sdkDir, 'package.json'), 'utf8')).version
+const bundle = readFileSync(join(sdkDir, 'dist', 'array.js'))
+const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>shop</title><link rel="icon" href="data:,">
+<script src="/array.js"></script>
+<script>posthog.init(${JSON.stringify(args.token)}, { api_host: ${JSON.stringify(apiHost)}, opt_out_useragent_filter: true })</script>
+</head><body><h1>Warm socks</h1><button id="buy">Buy socks</button>
+<form onsubmit="return false"><label>Note <input id="note" name="note"></label></form>
+<ul id="list"></ul></body></html>`
+
+function servePage() {
+    const server = createServer((request, response) => {
+        const path = new URL(request.url, 'http://127.0.0.1').pathname
+        if (path === '/array.js') response.writeHead(200, { 'Content-Type': 'text/javascript' }).end(bundle)
+        else if (path === '/') response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(PAGE)
+        else response.writeHead(404).end()
+    })
+    return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)))
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+async function until(condition, what) {
+    const deadline = Date.now() + timeoutMs
+    while (!condition()) {
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+        await sleep(50)
+    }
+}
+
+const stdinClosed = new Promise((resolve) => process.stdin.on('end', resolve).on('error', resolve).resume())
+const profile = mkdtempSync(join(tmpdir(), 'capture-sdk-chromium-'))
+const report = { sdk: args.sdk, sdk_version: sdkVersion, requests: [], console: [], page_errors: [], ids: {}, error: null }
+
+async function main() {
+    const server = await servePage()
+    const origin = `http://127.0.0.1:${server.address().port}`
+    let context
+    try {
+        context = await chromium.launchPersistentContext(profile, {
+            executablePath: args.chromium, headless: true, args: CHROMIUM_ARGS, timeout: timeoutMs,
+        })
+        context.setDefaultTimeout(timeoutMs)
+        const tab = context.pages()[0] ?? (await context.newPage())
+        tab.on('console', (message) => report.console.push({ type: message.type(), text: message.text() }))
+        tab.on('pageerror', (error) => report.page_errors.push(String(error)))
+        const toApi = (request) => request.url().startsWith(`${apiHost}/`)
+        const describe = (request) => {
+            const body = request.postDataBuffer()
+            return {
+                method: request.method(),
+                url: request.url(),
+                path: new URL(request.url()).pathname,
+                query: new URL(request.url()).search,
+                resource_type: request.resourceType(),
+                content_type: request.headers()['content-type'] ?? null,
+                gzip: Boolean(body && body[0] === 0x1f && body[1] === 0x8b),
+                body_bytes: body ? body.length : 0,
+            }
+        }
+        context.on('requestfinished', async (request) => {
+            if (!toApi(request)) return
+            const response = await request.response().catch(() => null)
+            report.requests.push({ ...describe(request), status: response?.status() ?? null, failure: null })
+        })
+        context.on('requestfailed', (request) => {
+            if (!toApi(request)) return
+            report.requests.push({ ...describe(request), status: null, failure: request.failure()?.errorText ?? 'failed' })
+        })
+        const captured = () => report.requests.filter((r) => r.method === 'POST' && /^\/(e|i\/v0\/e|batch)\/?$/.test(r.path))
+
+        await tab.goto(`${origin}/`, { waitUntil: 'load' })
+        // The first $pageview out, and the remote config (or decide) in.
+        await until(() => captured().length > 0, 'the first capture request')
+        await sleep(1500)
+        await tab.click('#buy')
+        await tab.fill('#note', 'red, size 42')
+        if (args.record) {
+            for (let i = 0; i < 5; i += 1) {
+                await tab.evaluate((n) => {
+                    const item = document.createElement('li')
+                    item.textContent = `pair ${n}`
+                    document.getElementById('list').appendChild(item)
+                }, i)
+                await sleep(200)
+            }
+        }
+        report.ids.anonymous = await tab.evaluate(() => window.posthog.get_distinct_id())
+        report.ids.session = await tab.evaluate(() => window.posthog.get_session_id?.() ?? null)
+        await tab.evaluate((id) => window.posthog.identify(id, { plan: 'pro' }), args['distinct-id'])
+        report.ids.identified = await tab.evaluate(() => window.posthog.get_distinct_id())
+        const before = captured().length
+        // The request queue flushes every few seconds: wait for the click and identify to leave.
+        await until(() => captured().length >= before + 1, 'the queued events to be sent')
+        if (args.record) {
+            await until(() => report.requests.some((r) => r.path.replace(/\/$/, '') === '/s' && r.status === 200), 'a recording request')
+        }
+        await sleep(1000)
+    } catch (error) {
+        report.error = String(error?.stack ?? error)
+    }
+    process.stdout.write(JSON.stringify(report) + '\n')
+    await stdinClosed
+    await context?.close().catch(() => {})
+    server.close()
+    rmSync(profile, { recursive: true, force: true })
+}
+
+setTimeout(() => {
+    report.error = `gave up after ${3 * timeoutMs} ms`
+    process.stdout.write(JSON.stringify(report) + '\n')
+    rmSync(profile, { recursive: true, force: true })
+    process.exit(2)
+}, 3 * timeoutMs).unref()
+await main()
+process.exit(0)
