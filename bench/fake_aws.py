@@ -17,6 +17,19 @@ class FakeAws:
         self.firehose_records = 0
         self._pending_records = 0
 
+    def install_everywhere(self) -> None:
+        """Answer for every boto3 session made from now on (the functions make their own)."""
+        import boto3.session
+
+        fake = self
+        original = boto3.session.Session.__init__
+
+        def __init__(session: Any, *args: Any, **kwargs: Any) -> None:
+            original(session, *args, **kwargs)
+            fake.install(session)
+
+        boto3.session.Session.__init__ = __init__  # type: ignore[method-assign]
+
     def install(self, session: Any) -> None:
         session.events.register("before-parameter-build.firehose.PutRecordBatch", self._count_records)
         session.events.register("before-send.firehose.PutRecordBatch", self._put_record_batch)

@@ -100,8 +100,7 @@ class Silence:
 
 def in_process_figures(figures: list[Figure], repeat: int) -> dict[str, float]:
     aws = FakeAws()
-    boto3.setup_default_session()
-    aws.install(boto3.DEFAULT_SESSION)
+    aws.install_everywhere()
     import batch_handler
     import capture_handler
 
@@ -185,7 +184,7 @@ started = time.perf_counter()
 sys.path[:0] = {paths!r}
 import boto3
 from fake_aws import FakeAws
-boto3.setup_default_session(); FakeAws().install(boto3.DEFAULT_SESSION)
+FakeAws().install_everywhere()
 import {module}
 
 class Context:
@@ -257,7 +256,7 @@ import boto3, orjson
 from run import FakeAws, rest_event
 from payloads import TOKEN, browser_batch
 from capture_local.lambda_context import lambda_context
-boto3.setup_default_session(); FakeAws().install(boto3.DEFAULT_SESSION)
+FakeAws().install_everywhere()
 import batch_handler
 sys.stdout = open(os.devnull, "w")
 small = rest_event("/batch/", orjson.dumps({{"api_key": TOKEN, "batch": browser_batch(10)}}))

@@ -147,7 +147,8 @@ def _most_events_stored(engage: bool) -> bytes:
     from capture_core.settings import Settings
 
     origin = Origin(now=datetime.now(UTC), ip="203.0.113.1", project_id=1, token=TOKEN)
-    line = len(json_codec.dumps_line(normalise_event({"event": "e", "distinct_id": "u"}, origin)))
+    name = "$identify" if engage else "e"
+    line = len(json_codec.dumps_line(normalise_event({"event": name, "distinct_id": "u"}, origin)))
     count = Settings().max_stored_bytes // line - 16
     event = {"distinct_id": "u"} if engage else {"event": "e", "distinct_id": "u"}
     return _gzip(json.dumps({"api_key": TOKEN, "batch": [event] * count}).encode())
@@ -255,7 +256,7 @@ import gc, json, os, resource, sys, time
 sys.path[:0] = {paths!r}
 import boto3
 from fake_aws import FakeAws
-boto3.setup_default_session(); FakeAws().install(boto3.DEFAULT_SESSION)
+FakeAws().install_everywhere()
 from capture_local.lambda_context import lambda_context
 from capture_local.rest_event import build_rest_event
 import {module} as handler_module
