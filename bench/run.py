@@ -39,7 +39,6 @@ os.environ.update(ENVIRONMENT)
 for folder in ("functions/capture", "functions/batch", "bench"):
     sys.path.insert(0, str(ROOT / folder))
 
-import boto3  # noqa: E402
 import orjson  # noqa: E402
 from capture_core.events.batch import read_batch  # noqa: E402
 from capture_core.events.stored import Origin  # noqa: E402

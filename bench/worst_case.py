@@ -39,6 +39,15 @@ class Function:
     folder: str
     memory_mb: int
     timeout_s: float
+    environment: dict[str, str]
+
+    def settings(self) -> Any:
+        """The function's settings as Lambda would read them (its own variables, its memory)."""
+        from capture_core.settings import Settings
+
+        names = set(Settings.model_fields)
+        values = {name.lower(): value for name, value in self.environment.items() if name.lower() in names}
+        return Settings(**values, aws_lambda_function_memory_size=self.memory_mb)
 
 
 def template_functions() -> dict[str, Function]:
@@ -61,6 +70,11 @@ def template_functions() -> dict[str, Function]:
             folder=properties["CodeUri"].rstrip("/"),
             memory_mb=int(properties.get("MemorySize", defaults["MemorySize"])),
             timeout_s=float(properties.get("Timeout", defaults["Timeout"])),
+            environment={
+                name: str(value)
+                for name, value in ((properties.get("Environment") or {}).get("Variables") or {}).items()
+                if value is not None
+            },
         )
     return functions
 
@@ -73,21 +87,22 @@ class Case:
     build: Callable[[], bytes]
     content_type: str = "text/plain"
     query: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def _array_of(unit: bytes, tail: bytes = b"{}", size: int = BOMB_BYTES) -> bytes:
     return b"[" + unit * ((size - len(tail) - 2) // len(unit)) + tail + b"]"
 
 
-def _at_budget(unit: bytes, tail: bytes, memory_mb: int) -> bytes:
+def _at_budget(unit: bytes, tail: bytes, function: Function) -> bytes:
     """The largest array of `unit` that the function reads (its parse estimate within budget, its
     size within the payload limit): the costliest body that passes the check before parsing."""
     from capture_core.json_codec import parse_cost
-    from capture_core.settings import Settings
 
-    budget = Settings(aws_lambda_function_memory_size=memory_mb).parse_budget_bytes
+    settings = function.settings()
+    budget = settings.parse_budget_bytes
     per_unit = parse_cost(unit) / len(unit)
-    size = min(BOMB_BYTES, int(budget / per_unit))
+    size = min(settings.max_payload_bytes - 1024, int(budget / per_unit))
     while parse_cost(data := _array_of(unit, tail, size)) > budget:
         size -= max(len(unit), size // 200)
     return data
@@ -134,7 +149,22 @@ SHAPES: dict[str, tuple[bytes, bytes]] = {
     "nested objects": (b'{"a":{"b":{}}},', b"{}"),
     "minimal valid events": (f'{{"api_key":"{TOKEN}","event":"e","distinct_id":"u"}},'.encode(), b"{}"),
 }
-ROUTES = (("CaptureFunction", "/e/"), ("CaptureFunction", "/engage/"), ("BatchFunction", "/batch/"))
+ROUTES = (
+    ("CaptureFunction", "/e/"),
+    ("CaptureFunction", "/engage/"),
+    ("BatchFunction", "/batch/"),
+    ("ConfigFunction", "/flags/"),
+    ("RecordingsFunction", "/s/"),
+)
+V1_HEADERS = (
+    ("Authorization", f"Bearer {TOKEN}"),
+    ("User-Agent", "posthog-python/7.91.1"),
+    ("PostHog-Sdk-Info", "posthog-python/7.91.1"),
+    ("PostHog-Attempt", "1"),
+    ("PostHog-Request-Id", "0193a1b2-0000-7000-8000-00000000eeee"),
+    ("PostHog-Request-Timestamp", "2026-05-01T12:00:00.000Z"),
+    ("Content-Encoding", "gzip"),
+)
 
 
 def _most_events_stored(engage: bool) -> bytes:
@@ -155,7 +185,7 @@ def _most_events_stored(engage: bool) -> bytes:
 
 
 def _bomb_at_budget(unit: bytes, tail: bytes, function: str) -> Callable[[], bytes]:
-    return lambda: _gzip(_at_budget(unit, tail, template_functions()[function].memory_mb))
+    return lambda: _gzip(_at_budget(unit, tail, template_functions()[function]))
 
 
 def cases() -> list[Case]:
@@ -260,14 +290,15 @@ FakeAws().install_everywhere()
 from capture_local.lambda_context import lambda_context
 from capture_local.rest_event import build_rest_event
 import {module} as handler_module
-def event(path, body, content_type, query=""):
-    return build_rest_event("POST", path, None, {{"Content-Type": content_type}}, query, body, "203.0.113.1")
+def event(path, body, content_type, query="", headers=()):
+    headers = {{"Content-Type": content_type, **dict(headers)}}
+    return build_rest_event("POST", path, None, headers, query, body, "203.0.113.1")
 context = lambda: lambda_context("{function}", {memory}, {timeout})
 sys.stdout = open(os.devnull, "w")
 warm = json.dumps({{"api_key": "{token}", "event": "warm", "distinct_id": "u"}}).encode()
 handler_module.lambda_handler(event("{path}", warm, "application/json"), context())
 body = open({body_file!r}, "rb").read()
-request = event("{path}", body, {content_type!r}, {query!r})
+request = event("{path}", body, {content_type!r}, {query!r}, {headers!r})
 del body
 gc.collect()
 usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -276,7 +307,15 @@ answer = handler_module.lambda_handler(request, context())
 usage = resource.getrusage(resource.RUSAGE_SELF)
 sys.stdout = sys.__stdout__
 code = json.loads(answer.get("body") or "{{}}").get("code") if answer["statusCode"] >= 400 else None
-print(json.dumps({{"status": answer["statusCode"], "code": code, "peak_mb": usage.ru_maxrss / 1024,
+def peak_mb():
+    # VmHWM: this process's own high-water mark (ru_maxrss would start at the parent's, which the
+    # kernel carries across fork and exec).
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
+    except OSError:
+        return usage.ru_maxrss / 1024
+print(json.dumps({{"status": answer["statusCode"], "code": code, "peak_mb": peak_mb(),
                   "cpu_s": usage.ru_utime + usage.ru_stime - cpu}}))
 """
 
@@ -331,6 +370,7 @@ def measure(case: Case, function: Function, body_file: Path, python: str = sys.e
         path=case.path,
         body_file=str(body_file),
         content_type=case.content_type,
+        headers=case.headers,
         query=case.query,
     )
     completed = subprocess.run(
