@@ -21,18 +21,22 @@ from capture_core.api.routes import (
     CAPTURE_PATHS,
     CONFIG_PATHS,
     CONFIG_PREFIXES,
+    HEALTH_PATH,
     RECORDINGS_PATH,
     V1_PATH,
 )
 from capture_core.auth.keys import KeyStore
 from capture_core.docs.openapi import add_docs_routes
-from capture_core.lanes import capture_v0, capture_v1, recordings, remote_config, static_assets
+from capture_core.lanes import capture_v0, capture_v1, health, recordings, remote_config, static_assets
+from capture_core.lanes.health import Health
 from capture_core.settings import Settings
 from capture_core.sink.firehose import EventSink, FirehoseSink, TimeBoundClients
 
 _DYNAMODB_CONFIG = Config(
     connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 2, "mode": "standard"}
 )
+# The health check's describe calls: one attempt, so a slow dependency shows as a failed check.
+_HEALTH_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 1})
 
 
 class Aws:
@@ -85,6 +89,7 @@ class Runtime:
     now: Callable[[], datetime] = capture_v0.utc_now
     monotonic: Callable[[], float] = time.monotonic
     request_ids: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    health: Health | None = None  # without it, the capture function serves no /_health
 
 
 def aws_runtime(settings: Settings) -> Runtime:
@@ -95,20 +100,27 @@ def aws_runtime(settings: Settings) -> Runtime:
     def sink(stream_name: str) -> EventSink:
         return FirehoseSink(clients, stream_name, budget_seconds=settings.sink_time_budget_seconds)
 
-    return Runtime(keys=aws.keys(), sink=sink)
+    checks = health.stack_checks(settings)
+    return Runtime(
+        keys=aws.keys(),
+        sink=sink,
+        health=Health(lambda service: aws.client(service, _HEALTH_CONFIG), checks),
+    )
 
 
 def capture_function(
     settings: Settings, runtime: Runtime | None = None, *, docs: bool = True
 ) -> APIGatewayRestResolver:
-    """Browsers' events. Unknown paths reach this function too, so it also serves the whole API's
-    docs (when `serve_openapi` is on)."""
+    """Browsers' events, and the stack's health check. Unknown paths reach this function too, so
+    it also serves the whole API's docs (when `serve_openapi` is on)."""
     runtime = runtime or aws_runtime(settings)
-    app = create_resolver(CAPTURE_PATHS)
+    app = create_resolver((*CAPTURE_PATHS, HEALTH_PATH))
     lane = capture_v0.CaptureV0(
         settings, runtime.keys, runtime.sink(settings.events_stream_name), clock=runtime.now
     )
     capture_v0.add_routes(app, lane, CAPTURE_PATHS, settings, clock=runtime.monotonic)
+    if runtime.health is not None:
+        health.add_routes(app, runtime.health)
     if docs and settings.serve_openapi:
         add_docs_routes(app, lambda: [build(settings, runtime, docs=False) for build in FUNCTIONS.values()])
     return app
