@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from capture_core.api.resolver import without_base_path
 from capture_core.api.routes import BATCH_PATHS, CONFIG_PATHS, CONFIG_PREFIXES, RECORDINGS_PATH, V1_PATH
 from capture_core.auth.keys import KeyStore
 from capture_core.lanes.capture_v0 import utc_now
@@ -75,9 +76,10 @@ class CaptureApp:
             name: build(self.settings, runtime, docs=False) for name, build in FUNCTIONS.items()
         }
 
-    @staticmethod
-    def function_for(path: str) -> str:
-        """Which function API Gateway sends `path` to (template.yaml's routes)."""
+    def function_for(self, path: str) -> str:
+        """Which function API Gateway sends `path` to (template.yaml's routes), under the custom
+        domain's base path too."""
+        path = without_base_path(path, self.settings.api_base_path)
         bare = path.rstrip("/")
         if bare in (*BATCH_PATHS, V1_PATH):
             return "batch"

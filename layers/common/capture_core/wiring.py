@@ -114,7 +114,7 @@ def capture_function(
     """Browsers' events, and the stack's health check. Unknown paths reach this function too, so
     it also serves the whole API's docs (when `serve_openapi` is on)."""
     runtime = runtime or aws_runtime(settings)
-    app = create_resolver((*CAPTURE_PATHS, HEALTH_PATH))
+    app = create_resolver((*CAPTURE_PATHS, HEALTH_PATH), base_path=settings.api_base_path)
     lane = capture_v0.CaptureV0(
         settings, runtime.keys, runtime.sink(settings.events_stream_name), clock=runtime.now
     )
@@ -131,7 +131,9 @@ def batch_function(
 ) -> APIGatewayRestResolver:
     """Server SDKs' batches, v0 and v1 (one stream, one key store)."""
     runtime = runtime or aws_runtime(settings)
-    app = create_resolver((*BATCH_PATHS, V1_PATH), error_formats=capture_v1.v1_errors())
+    app = create_resolver(
+        (*BATCH_PATHS, V1_PATH), error_formats=capture_v1.v1_errors(), base_path=settings.api_base_path
+    )
     sink = runtime.sink(settings.events_stream_name)
     v0 = capture_v0.CaptureV0(settings, runtime.keys, sink, clock=runtime.now)
     capture_v0.add_routes(app, v0, BATCH_PATHS, settings, clock=runtime.monotonic)
@@ -146,7 +148,7 @@ def config_function(
     """What the SDKs ask besides capture: remote config, flags, decide, posthog-js's scripts. It
     reads keys and files only, so it needs no Firehose and little memory."""
     runtime = runtime or Runtime(keys=Aws(settings).keys(), sink=_no_sink)
-    app = create_resolver(CONFIG_PATHS, prefixes=CONFIG_PREFIXES)
+    app = create_resolver(CONFIG_PATHS, prefixes=CONFIG_PREFIXES, base_path=settings.api_base_path)
     lane = remote_config.RemoteConfig(
         settings,
         runtime.keys,
@@ -164,7 +166,7 @@ def recordings_function(
 ) -> APIGatewayRestResolver:
     """Session recordings, to a stream of their own."""
     runtime = runtime or aws_runtime(settings)
-    app = create_resolver((RECORDINGS_PATH,))
+    app = create_resolver((RECORDINGS_PATH,), base_path=settings.api_base_path)
     sink = runtime.sink(settings.recordings_stream_name)
     lane = recordings.Recordings(settings, runtime.keys, sink, clock=runtime.now)
     recordings.add_routes(app, lane, settings, clock=runtime.monotonic)
