@@ -4,10 +4,12 @@ a dashboard, queryable events and a custom domain, each wired to what the functi
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from capture_core import errors
 from capture_local.template import Template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,3 +114,257 @@ def test_throttled_requests_get_the_contracts_429_with_retry_after(template: Tem
 def test_sam_deploys_no_second_stage_that_would_bypass_throttling(template: Template):
     # Without an OpenApiVersion, SAM also deploys a stage named "Stage".
     assert template.properties("CaptureApi")["OpenApiVersion"] == "3.0.1"
+
+
+# Alarms
+
+
+def alarms(template: Template) -> dict[str, Any]:
+    return {name: body["Properties"] for name, body in of_type(template, "AWS::CloudWatch::Alarm").items()}
+
+
+def metric_stats(alarm: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every metric an alarm reads: its own, or each of its metric math's."""
+    if "MetricName" in alarm:
+        return [{key: alarm[key] for key in ("Namespace", "MetricName", "Dimensions")}]
+    return [query["MetricStat"]["Metric"] for query in alarm["Metrics"] if "MetricStat" in query]
+
+
+def dimensions(metric: dict[str, Any]) -> dict[str, Any]:
+    return {item["Name"]: item["Value"] for item in metric["Dimensions"]}
+
+
+def alarms_on(template: Template, namespace: str, metric_name: str) -> dict[str, dict[str, Any]]:
+    return {
+        name: alarm
+        for name, alarm in alarms(template).items()
+        if any((m["Namespace"], m["MetricName"]) == (namespace, metric_name) for m in metric_stats(alarm))
+    }
+
+
+def function_timeout(template: Template, function: str) -> int:
+    return int(template.properties(function).get("Timeout", template.function_globals()["Timeout"]))
+
+
+# (namespace, metric) -> the threshold parameter each alarm on it reads.
+EXPECTED_ALARMS = {
+    ("AWS/ApiGateway", "5XXError"): "ApiServerErrorRateThreshold",
+    ("AWS/Lambda", "Errors"): "ErrorCountThreshold",
+    ("AWS/Lambda", "Throttles"): "ThrottleCountThreshold",
+    ("AWS/Lambda", "Duration"): "DurationAlarmTimeoutShare",
+    ("PostHogCapture", "InternalErrors"): "ErrorCountThreshold",
+    ("PostHogCapture", "FirehoseNonRetryableErrors"): "ErrorCountThreshold",
+    ("PostHogCapture", "Rejected_sink_unavailable"): "UnavailableAnswersThreshold",
+    ("PostHogCapture", "Rejected_auth_unavailable"): "UnavailableAnswersThreshold",
+    ("AWS/Firehose", "ThrottledRecords"): "ThrottleCountThreshold",
+    ("AWS/Firehose", "DeliveryToS3.DataFreshness"): "DataFreshnessThresholdSeconds",
+    ("AWS/DynamoDB", "ReadThrottleEvents"): "ThrottleCountThreshold",
+    ("AWS/DynamoDB", "ThrottledRequests"): "ThrottleCountThreshold",
+}
+
+
+@pytest.mark.parametrize(("metric", "threshold"), EXPECTED_ALARMS.items(), ids=str)
+def test_every_alarm_is_present_with_its_metric_and_threshold_parameter(
+    template: Template, metric: tuple[str, str], threshold: str
+):
+    found = alarms_on(template, *metric)
+    assert found, f"no alarm on {metric}"
+    for name, alarm in found.items():
+        assert alarm["Threshold"] == {"Ref": threshold}, name
+        assert "Default" in template.document["Parameters"][threshold]
+
+
+def test_every_alarm_notifies_the_topic_when_it_fires_and_when_it_clears(template: Template):
+    for name, alarm in alarms(template).items():
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
+        assert alarm["OKActions"] == [{"Ref": "AlarmTopic"}], name
+
+
+def test_the_alarm_email_is_an_optional_subscription(template: Template):
+    assert template.document["Parameters"]["AlarmEmail"]["Default"] == ""
+    subscription = template.resources["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"}
+    assert template.document["Conditions"]["HasAlarmEmail"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]
+    }
+
+
+def test_each_function_alarms_on_errors_throttles_and_duration_near_its_own_timeout(template: Template):
+    for function in FUNCTIONS:
+        on_function = {
+            metric["MetricName"]: alarm
+            for alarm in alarms(template).values()
+            for metric in metric_stats(alarm)
+            if metric["Namespace"] == "AWS/Lambda"
+            and dimensions(metric) == {"FunctionName": {"Ref": function}}
+        }
+        assert set(on_function) == {"Errors", "Throttles", "Duration"}, function
+        duration = on_function["Duration"]
+        (stat,) = [query["MetricStat"] for query in duration["Metrics"] if "MetricStat" in query]
+        assert stat["Stat"] == "p99"
+        (share,) = [query for query in duration["Metrics"] if query.get("ReturnData")]
+        # The expression's divisor is the function's own Timeout, in milliseconds.
+        assert share["Expression"] == f"duration / {function_timeout(template, function) * 1000}", function
+
+
+def test_the_api_alarm_reads_the_apis_own_name_and_stage(template: Template):
+    (alarm,) = alarms_on(template, "AWS/ApiGateway", "5XXError").values()
+    api_name = template.properties("CaptureApi")["Name"]
+    for metric in metric_stats(alarm):
+        assert dimensions(metric) == {"ApiName": api_name, "Stage": {"Ref": "StageName"}}
+    (rate,) = [query for query in alarm["Metrics"] if query.get("ReturnData")]
+    assert rate["Expression"] == "IF(requests >= 20, errors / requests, 0)"
+
+
+def test_emf_alarms_read_the_namespace_and_dimension_powertools_publishes(template: Template):
+    variables = template.function_globals()["Environment"]["Variables"]
+    emf = [alarm for alarm in alarms(template).values() if alarm.get("Namespace") == "PostHogCapture"]
+    assert len(emf) >= 5
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "PostHogCapture"
+    for alarm in emf:
+        # Powertools adds the one default dimension `service` (POWERTOOLS_SERVICE_NAME); ColdStart
+        # alone carries function_name as well.
+        assert dimensions(alarm) == {"service": variables["POWERTOOLS_SERVICE_NAME"]}
+
+
+def emitted_metric_names() -> set[str]:
+    """Every metric name the functions publish: the literal ones, and Rejected_<code> per error code."""
+    source = "\n".join(path.read_text() for path in (ROOT / "layers/common/capture_core").rglob("*.py"))
+    names = set(re.findall(r'name="([A-Za-z_]+)"', source))
+    names |= set(re.findall(r'\("\w+", "([A-Z]\w+)"\)', source))  # capture v1's (result, metric) pairs
+    pending: list[type[errors.CaptureError]] = [errors.CaptureError]
+    while pending:
+        cls = pending.pop()
+        names.add(f"Rejected_{cls.code}")
+        pending.extend(cls.__subclasses__())
+    return names
+
+
+def test_emf_alarms_name_metrics_the_functions_emit(template: Template):
+    emitted = emitted_metric_names()
+    assert {"EventsAccepted", "InternalErrors", "FirehoseNonRetryableErrors", "V1EventsDropped"} <= emitted
+    for name, alarm in alarms(template).items():
+        if alarm.get("Namespace") == "PostHogCapture":
+            assert alarm["MetricName"] in emitted, name
+
+
+def test_each_stream_alarms_on_throttling_freshness_and_delivery(template: Template):
+    streams = template.logical_ids_of_type("AWS::KinesisFirehose::DeliveryStream")
+    assert set(streams) == {"EventsStream", "RecordingsStream"}
+    for stream in streams:
+        on_stream = {
+            alarm["MetricName"]: alarm
+            for alarm in alarms(template).values()
+            if alarm.get("Namespace") == "AWS/Firehose"
+            and dimensions(alarm) == {"DeliveryStreamName": {"Ref": stream}}
+        }
+        assert set(on_stream) == {"ThrottledRecords", "DeliveryToS3.DataFreshness", "DeliveryToS3.Success"}
+        freshness = on_stream["DeliveryToS3.DataFreshness"]
+        assert freshness["Statistic"] == "Maximum"
+        assert freshness["ComparisonOperator"] == "GreaterThanThreshold"
+        # Over 900 s for two 5-minute periods in a row.
+        assert (freshness["Period"], freshness["EvaluationPeriods"], freshness["DatapointsToAlarm"]) == (
+            300,
+            2,
+            2,
+        )
+        success = on_stream["DeliveryToS3.Success"]
+        assert (success["Threshold"], success["ComparisonOperator"]) == (1, "LessThanThreshold")
+    assert template.document["Parameters"]["DataFreshnessThresholdSeconds"]["Default"] == 900
+
+
+def test_the_key_table_alarms_on_read_throttles(template: Template):
+    (events,) = alarms_on(template, "AWS/DynamoDB", "ReadThrottleEvents").values()
+    assert dimensions(events) == {"TableName": {"Ref": "ApiKeysTable"}}
+    (requests,) = alarms_on(template, "AWS/DynamoDB", "ThrottledRequests").values()
+    assert dimensions(requests) == {"TableName": {"Ref": "ApiKeysTable"}, "Operation": "GetItem"}
+
+
+def test_the_no_events_alarm_is_opt_in_and_treats_silence_as_breaching(template: Template):
+    parameter = template.document["Parameters"]["NoEventsAlarmMinutes"]
+    assert parameter["Default"] == 0
+    assert template.document["Conditions"]["NoEventsAlarmOn"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "NoEventsAlarmMinutes"}, "0"]}]
+    }
+    alarm = template.resources["NoEventsAlarm"]
+    assert alarm["Condition"] == "NoEventsAlarmOn"
+    properties = alarm["Properties"]
+    assert (properties["MetricName"], properties["TreatMissingData"]) == ("EventsAccepted", "breaching")
+    assert (properties["Period"], properties["EvaluationPeriods"]) == (60, {"Ref": "NoEventsAlarmMinutes"})
+    assert (properties["Threshold"], properties["ComparisonOperator"]) == (1, "LessThanThreshold")
+
+
+def test_quiet_periods_do_not_alarm_except_no_events(template: Template):
+    for name, alarm in alarms(template).items():
+        expected = "breaching" if name == "NoEventsAlarm" else "notBreaching"
+        assert alarm["TreatMissingData"] == expected, name
+
+
+def runbook_anchors() -> set[str]:
+    text = (ROOT / "docs" / "runbook.md").read_text()
+    headings = re.findall(r"^#+ (.+)$", text, re.M)
+    return {re.sub(r"[^a-z0-9 -]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
+def test_every_alarm_says_what_to_do_in_a_runbook_section_that_exists(template: Template):
+    anchors = runbook_anchors()
+    for name, alarm in alarms(template).items():
+        links = re.findall(r"docs/runbook\.md#([a-z0-9-]+)", alarm["AlarmDescription"])
+        assert links, f"{name} points to no runbook section"
+        assert set(links) <= anchors, name
+
+
+# The dashboard
+
+
+def dashboard(template: Template) -> dict[str, Any]:
+    """The dashboard's body as CloudWatch receives it, with every ${...} given a stand-in."""
+    body, variables = template.properties("Dashboard")["DashboardBody"]["Fn::Sub"]
+    assert set(variables) == {"NoEventsAlarmArn"}
+    text = body.replace("${NoEventsAlarmArn}", ',"arn:no-events"')
+    text = text.replace("${DataFreshnessThresholdSeconds}", "900")
+    return dict(json.loads(re.sub(r"\$\{([^}]+)\}", r"<\1>", text)))
+
+
+def widget_metrics(widget: dict[str, Any]) -> list[list[Any]]:
+    return list(widget["properties"].get("metrics", []))
+
+
+def test_the_dashboard_shows_what_the_brief_asks(template: Template):
+    widgets = dashboard(template)["widgets"]
+    shown = {tuple(m[:2]) for widget in widgets for m in widget_metrics(widget) if isinstance(m[0], str)}
+    assert {
+        ("AWS/ApiGateway", "Count"),
+        ("AWS/ApiGateway", "4XXError"),
+        ("AWS/ApiGateway", "5XXError"),
+        ("PostHogCapture", "EventsAccepted"),
+        ("AWS/Lambda", "Duration"),
+        ("AWS/Lambda", "ConcurrentExecutions"),
+        ("AWS/Firehose", "IncomingBytes"),
+        ("AWS/Firehose", "DeliveryToS3.Bytes"),
+        ("AWS/Firehose", "DeliveryToS3.DataFreshness"),
+        ("AWS/DynamoDB", "ConsumedReadCapacityUnits"),
+        ("AWS/DynamoDB", "ReadThrottleEvents"),
+    } <= shown
+    expressions = " ".join(
+        m[0]["expression"] for widget in widgets for m in widget_metrics(widget) if isinstance(m[0], dict)
+    )
+    assert "{PostHogCapture,service} Rejected" in expressions
+    assert 'MetricName="ColdStart"' in expressions
+
+
+def test_the_dashboard_shows_p50_and_p99_of_every_function_and_every_streams_freshness(template: Template):
+    metrics = [m for w in dashboard(template)["widgets"] for m in widget_metrics(w) if isinstance(m[0], str)]
+    for function in FUNCTIONS:
+        stats = {m[-1]["stat"] for m in metrics if m[1] == "Duration" and m[3] == f"<{function}>"}
+        assert stats == {"p50", "p99"}, function
+    for stream in template.logical_ids_of_type("AWS::KinesisFirehose::DeliveryStream"):
+        assert any(m[1] == "DeliveryToS3.DataFreshness" and m[3] == f"<{stream}>" for m in metrics)
+
+
+def test_the_dashboards_alarm_widget_lists_every_alarm(template: Template):
+    (widget,) = [w for w in dashboard(template)["widgets"] if w["type"] == "alarm"]
+    listed = set(widget["properties"]["alarms"])
+    expected = {f"<{name}.Arn>" for name in alarms(template) if name != "NoEventsAlarm"}
+    assert listed == expected | {"arn:no-events"}
