@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from capture_admin import athena
 from capture_core import errors
 from capture_local.template import Template
 
@@ -368,3 +369,131 @@ def test_the_dashboards_alarm_widget_lists_every_alarm(template: Template):
     listed = set(widget["properties"]["alarms"])
     expected = {f"<{name}.Arn>" for name in alarms(template) if name != "NoEventsAlarm"}
     assert listed == expected | {"arn:no-events"}
+
+
+# Querying with Athena
+
+
+TABLES = {"EventsTable": ("events", "EventsStream"), "RecordingsTable": ("recordings", "RecordingsStream")}
+
+
+def test_the_template_is_what_make_athena_writes_from_the_schema():
+    current = (ROOT / "template.yaml").read_text()
+    assert athena.render(current, athena.load_schema()) == current, "run `make athena`"
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_glue_columns_are_the_stored_event_schemas_fields(template: Template, table: str):
+    schema = athena.load_schema()
+    descriptor = template.properties(table)["TableInput"]["StorageDescriptor"]
+    names = [column["Name"] for column in descriptor["Columns"]]
+    mappings = descriptor["SerdeInfo"]["Parameters"]
+    keys = [mappings.get(f"mapping.{name}", name) for name in names]
+    assert keys == list(schema["properties"])
+    assert set(schema["required"]) <= set(keys)
+    types = {column["Name"]: column["Type"] for column in descriptor["Columns"]}
+    assert types["project_id"] == "bigint"
+    assert types["historical_migration"] == "boolean"
+    # Nested objects are JSON text, read with json_extract.
+    assert types["properties"] == types["set"] == types["set_once"] == "string"
+    assert mappings["mapping.set"] == "$set"
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_tables_read_gzip_ndjson_with_the_openx_serde_refusing_malformed_lines(
+    template: Template, table: str
+):
+    table_input = template.properties(table)["TableInput"]
+    assert table_input["Name"] == TABLES[table][0]
+    assert table_input["TableType"] == "EXTERNAL_TABLE"
+    descriptor = table_input["StorageDescriptor"]
+    assert descriptor["SerdeInfo"]["SerializationLibrary"] == "org.openx.data.jsonserde.JsonSerDe"
+    assert descriptor["SerdeInfo"]["Parameters"]["ignore.malformed.json"] == "false"
+    assert descriptor["InputFormat"] == "org.apache.hadoop.mapred.TextInputFormat"
+    assert table_input["Parameters"]["compressionType"] == "gzip"
+    assert template.properties(table)["DatabaseName"] == {"Ref": "AnalyticsDatabase"}
+
+
+def prefix_keys(prefix: str) -> list[tuple[str, str]]:
+    """`events/year=!{timestamp:yyyy}/month=!{timestamp:MM}/…` -> [("year", "yyyy"), ("month", "MM"), …]."""
+    return re.findall(r"(\w+)=!\{timestamp:(\w+)\}", prefix)
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_partition_projection_matches_the_firehose_prefix(template: Template, table: str):
+    name, stream = TABLES[table]
+    prefix = template.properties(stream)["ExtendedS3DestinationConfiguration"]["Prefix"]
+    keys = prefix_keys(prefix)
+    assert [key for key, _ in keys] == ["year", "month", "day", "hour"]
+    table_input = template.properties(table)["TableInput"]
+    assert [key["Name"] for key in table_input["PartitionKeys"]] == [key for key, _ in keys]
+    parameters = table_input["Parameters"]
+    assert parameters["projection.enabled"] == "true"
+    # The location template is the Firehose prefix with each timestamp part a projected key.
+    location = re.sub(r"(\w+)=!\{timestamp:\w+\}", r"\1=${!\1}", prefix)
+    assert parameters["storage.location.template"] == {"Fn::Sub": f"s3://${{EventsBucket}}/{location}"}
+    assert table_input["StorageDescriptor"]["Location"] == {"Fn::Sub": f"s3://${{EventsBucket}}/{name}/"}
+    # Each projected key is spelled as the timestamp format writes it.
+    width = dict(keys)
+    assert (parameters["projection.year.type"], parameters["projection.year.format"]) == (
+        "date",
+        width["year"],
+    )
+    for key in ("month", "day", "hour"):
+        assert parameters[f"projection.{key}.type"] == "integer"
+        assert parameters[f"projection.{key}.digits"] == str(len(width[key]))
+    assert parameters["projection.month.range"] == "1,12"
+    assert parameters["projection.day.range"] == "1,31"
+    assert parameters["projection.hour.range"] == "0,23"
+
+
+def test_the_workgroup_enforces_its_encrypted_results_location_and_scan_limit(template: Template):
+    configuration = template.properties("AnalyticsWorkGroup")["WorkGroupConfiguration"]
+    assert configuration["EnforceWorkGroupConfiguration"] is True
+    assert configuration["BytesScannedCutoffPerQuery"] == {"Ref": "QueryScanLimitBytes"}
+    results = configuration["ResultConfiguration"]
+    assert results["OutputLocation"] == {"Fn::Sub": "s3://${QueryResultsBucket}/results/"}
+    assert results["EncryptionConfiguration"] == {"EncryptionOption": "SSE_S3"}
+    rules = template.properties("QueryResultsBucket")["LifecycleConfiguration"]["Rules"]
+    assert {
+        "Id": "ExpireQueryResults",
+        "Status": "Enabled",
+        "ExpirationInDays": {"Ref": "QueryResultsRetentionDays"},
+    } in rules
+
+
+def named_queries(template: Template) -> dict[str, dict[str, Any]]:
+    return {name: body["Properties"] for name, body in of_type(template, "AWS::Athena::NamedQuery").items()}
+
+
+def test_named_queries_count_days_events_users_and_create_the_view(template: Template):
+    queries = named_queries(template)
+    assert set(queries) == {
+        "EventsPerDayQuery",
+        "TopEventsQuery",
+        "DailyUniqueUsersQuery",
+        "DeduplicatedViewQuery",
+    }
+    for query in queries.values():
+        assert (query["Database"], query["WorkGroup"]) == (
+            {"Ref": "AnalyticsDatabase"},
+            {"Ref": "AnalyticsWorkGroup"},
+        )
+    assert queries["DeduplicatedViewQuery"]["QueryString"] == athena.deduplicated_view_sql(
+        athena.load_schema()
+    )
+    for name in ("EventsPerDayQuery", "TopEventsQuery", "DailyUniqueUsersQuery"):
+        sql = queries[name]["QueryString"]
+        # Every saved query reads only the partitions it needs.
+        assert (
+            "WHERE year = date_format(current_date, '%Y') AND month = date_format(current_date, '%m')" in sql
+        )
+        assert f"FROM {athena.EVENTS_TABLE}\n" in sql
+
+
+def test_the_view_keeps_one_copy_per_uuid_and_can_be_pruned_by_day():
+    sql = athena.deduplicated_view_sql(athena.load_schema())
+    assert sql.startswith(f"CREATE OR REPLACE VIEW {athena.DEDUPLICATED_VIEW} AS\n")
+    assert "PARTITION BY year, month, day, uuid" in sql
+    assert athena.DEDUPLICATED_VIEW == "events_deduplicated"
+    assert (athena.EVENTS_TABLE, athena.RECORDINGS_TABLE) == ("events", "recordings")
