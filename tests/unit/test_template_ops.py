@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from capture_admin import athena
 from capture_core import errors
+from capture_core.settings import Settings
 from capture_local.template import Template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -497,3 +498,64 @@ def test_the_view_keeps_one_copy_per_uuid_and_can_be_pruned_by_day():
     assert "PARTITION BY year, month, day, uuid" in sql
     assert athena.DEDUPLICATED_VIEW == "events_deduplicated"
     assert (athena.EVENTS_TABLE, athena.RECORDINGS_TABLE) == ("events", "recordings")
+
+
+# A custom domain
+
+
+def test_the_custom_domain_is_optional_regional_and_maps_the_apis_stage(template: Template):
+    parameters = template.document["Parameters"]
+    assert parameters["DomainName"]["Default"] == parameters["CertificateArn"]["Default"] == ""
+    assert parameters["ApiBasePath"]["Default"] == ""
+    domain = template.resources["CustomDomain"]
+    assert (domain["Type"], domain["Condition"]) == ("AWS::ApiGateway::DomainName", "HasCustomDomain")
+    assert domain["Properties"]["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+    assert domain["Properties"]["RegionalCertificateArn"] == {"Ref": "CertificateArn"}
+    mapping = template.resources["CustomDomainMapping"]
+    assert mapping["Condition"] == "HasCustomDomain"
+    assert mapping["Properties"]["RestApiId"] == {"Ref": "CaptureApi"}
+    assert mapping["Properties"]["Stage"] == {"Ref": "CaptureApi.Stage"}
+    assert mapping["Properties"]["BasePath"] == {
+        "Fn::If": ["HasBasePath", {"Ref": "ApiBasePath"}, {"Ref": "AWS::NoValue"}]
+    }
+
+
+def test_the_functions_route_without_the_base_path_the_domain_maps(template: Template):
+    variables = template.function_globals()["Environment"]["Variables"]
+    assert variables["API_BASE_PATH"] == {"Ref": "ApiBasePath"}
+    assert "api_base_path" in Settings.model_fields
+
+
+def test_the_sdks_host_on_the_domain_is_an_output(template: Template):
+    output = template.document["Outputs"]["CustomDomainUrl"]
+    assert output["Condition"] == "HasCustomDomain"
+    assert output["Value"] == {
+        "Fn::If": [
+            "HasBasePath",
+            {"Fn::Sub": "https://${DomainName}/${ApiBasePath}"},
+            {"Fn::Sub": "https://${DomainName}"},
+        ]
+    }
+    assert template.document["Outputs"]["CustomDomainTarget"]["Value"] == {
+        "Fn::GetAtt": "CustomDomain.RegionalDomainName"
+    }
+
+
+def test_a_domain_needs_its_certificate_and_a_base_path_needs_a_domain(template: Template):
+    rules = template.document["Rules"]
+    assert rules["CertificateForTheDomain"]["Assertions"][0]["Assert"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "CertificateArn"}, ""]}]
+    }
+    assert rules["BasePathOnTheDomain"]["Assertions"][0]["Assert"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "DomainName"}, ""]}]
+    }
+
+
+# Still least privilege
+
+
+def test_no_function_policy_grants_a_wildcard(template: Template):
+    for function in FUNCTIONS:
+        for statement in template.properties(function)["Policies"][0]["Statement"]:
+            assert "*" not in str(statement["Action"]), function
+            assert statement["Resource"] != "*", function
