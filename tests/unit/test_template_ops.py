@@ -559,3 +559,10 @@ def test_no_function_policy_grants_a_wildcard(template: Template):
         for statement in template.properties(function)["Policies"][0]["Statement"]:
             assert "*" not in str(statement["Action"]), function
             assert statement["Resource"] != "*", function
+
+
+def test_the_readme_documents_every_template_parameter(template: Template):
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("### Template parameters", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`([A-Za-z0-9]+)`", table))
+    assert set(template.document["Parameters"]) <= documented
