@@ -10,7 +10,7 @@ AWS_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY = 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install assets dev events moto test unit integration openapi bench golden sam-env lint format typecheck template-check build deploy clean
+.PHONY: help install assets dev events moto test unit integration openapi athena bench golden sam-env lint format typecheck template-check build deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -90,6 +90,9 @@ chromium: ## Install Debian's chromium for the posthog-js tests, when /usr/bin/c
 
 openapi: $(BIN)/.installed ## Regenerate openapi.json and schemas/stored-event.schema.json from the code
 	$(BIN)/python -m capture_local openapi
+
+athena: $(BIN)/.installed ## Rewrite template.yaml's Glue columns and dedup view from schemas/stored-event.schema.json
+	$(BIN)/python -m capture_admin.athena
 
 bench: $(BIN)/.installed ## Benchmarks: throughput vs the floor, cold start, memory, Firehose packing, cost (writes bench/results.md)
 	$(BIN)/python bench/run.py

@@ -12,16 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from capture_core.api.resolver import without_base_path
 from capture_core.api.routes import BATCH_PATHS, CONFIG_PATHS, CONFIG_PREFIXES, RECORDINGS_PATH, V1_PATH
 from capture_core.auth.keys import KeyStore
 from capture_core.lanes.capture_v0 import utc_now
+from capture_core.lanes.health import Health, stack_checks
 from capture_core.settings import Settings
 from capture_core.sink.firehose import EventSink, MemorySink
 from capture_core.wiring import FUNCTIONS, Runtime
 from capture_local.lambda_context import lambda_context
 from capture_local.rest_event import build_rest_event
 
-from support.fakes import FakeKeyTable
+from support.fakes import FakeKeyTable, FakeStreams
 
 DEMO_TOKEN = "phc_test_token"
 
@@ -51,6 +53,7 @@ class CaptureApp:
     monotonic: Callable[[], float] = time.monotonic  # the clock the request's time budget runs on
     request_ids: Callable[[], str] = lambda: str(uuid.uuid4())  # flags answers' requestId
     recordings: EventSink = field(default_factory=MemorySink)
+    streams: FakeStreams = field(default_factory=FakeStreams)  # what the health check describes
 
     def __post_init__(self) -> None:
         sinks = {
@@ -63,14 +66,20 @@ class CaptureApp:
             now=self.clock,
             monotonic=self.monotonic,
             request_ids=self.request_ids,
+            health=Health(
+                {"dynamodb": self.table, "firehose": self.streams}.__getitem__,
+                stack_checks(self.settings),
+                clock=self.monotonic,
+            ),
         )
         self.apps: dict[str, APIGatewayRestResolver] = {
             name: build(self.settings, runtime, docs=False) for name, build in FUNCTIONS.items()
         }
 
-    @staticmethod
-    def function_for(path: str) -> str:
-        """Which function API Gateway sends `path` to (template.yaml's routes)."""
+    def function_for(self, path: str) -> str:
+        """Which function API Gateway sends `path` to (template.yaml's routes), under the custom
+        domain's base path too."""
+        path = without_base_path(path, self.settings.api_base_path)
         bare = path.rstrip("/")
         if bare in (*BATCH_PATHS, V1_PATH):
             return "batch"

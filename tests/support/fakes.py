@@ -9,11 +9,14 @@ from capture_core.auth.key_items import ProjectSettings, personal_key_item, proj
 
 
 class FakeKeyTable:
-    """A DynamoDB client with one key table, counting GetItem calls; `failure` makes every call fail."""
+    """A DynamoDB client with one key table, counting GetItem and DescribeTable calls; `failure`
+    makes every call fail."""
 
     def __init__(self, *items: dict[str, Any]) -> None:
         self.items = {item["key_id"]["S"]: item for item in items}
         self.get_item_calls = 0
+        self.describe_calls = 0
+        self.status = "ACTIVE"
         self.failure: str | None = None
 
     @classmethod
@@ -47,3 +50,32 @@ class FakeKeyTable:
             raise ClientError({"Error": {"Code": self.failure, "Message": "injected"}}, "GetItem")
         item = self.items.get(Key["key_id"]["S"])
         return {"Item": item} if item else {}
+
+    def describe_table(self, TableName: str) -> dict[str, Any]:
+        self.describe_calls += 1
+        if self.failure:
+            raise ClientError({"Error": {"Code": self.failure, "Message": "injected"}}, "DescribeTable")
+        return {"Table": {"TableName": TableName, "TableStatus": self.status}}
+
+
+class FakeStreams:
+    """Firehose's control plane for the health check: every stream ACTIVE unless `states` or
+    `failures` (by stream name) say otherwise."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, str] = {}
+        self.failures: dict[str, str] = {}
+        self.describe_calls = 0
+
+    def describe_delivery_stream(self, DeliveryStreamName: str) -> dict[str, Any]:
+        self.describe_calls += 1
+        if DeliveryStreamName in self.failures:
+            error = {"Error": {"Code": self.failures[DeliveryStreamName], "Message": "injected"}}
+            raise ClientError(error, "DescribeDeliveryStream")
+        state = self.states.get(DeliveryStreamName, "ACTIVE")
+        return {
+            "DeliveryStreamDescription": {
+                "DeliveryStreamName": DeliveryStreamName,
+                "DeliveryStreamStatus": state,
+            }
+        }

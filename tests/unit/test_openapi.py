@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from capture_core.api.routes import BATCH_PATHS, CAPTURE_PATHS
+from capture_core.api.routes import BATCH_PATHS, CAPTURE_PATHS, HEALTH_PATH
 from capture_core.events.stored import STORED_FIELDS
 from capture_local.openapi_files import generated
 from openapi_spec_validator import validate
@@ -66,7 +66,10 @@ CONFIG_PATHS = {
 
 def test_every_functions_routes_are_in_one_document():
     paths = document()["paths"]
-    assert set(paths) == set(CAPTURE_PATHS) | set(BATCH_PATHS) | CONFIG_PATHS | V1_AND_RECORDINGS
+    assert set(paths) == (
+        set(CAPTURE_PATHS) | set(BATCH_PATHS) | CONFIG_PATHS | V1_AND_RECORDINGS | {HEALTH_PATH}
+    )
+    assert set(paths[HEALTH_PATH]) == {"get"}
     for path in V1_AND_RECORDINGS:
         assert set(paths[path]) <= {"post", "options"}
     for path in (*CAPTURE_PATHS, *BATCH_PATHS, "/flags", "/decide"):

@@ -11,6 +11,7 @@ from capture_core.api.routes import (
     CAPTURE_PATHS,
     CONFIG_PATHS,
     CONFIG_PREFIXES,
+    HEALTH_PATH,
     RECORDINGS_PATH,
     V1_PATH,
 )
@@ -31,8 +32,10 @@ def api_paths(template: Template, function: str) -> set[str]:
     return {event["Properties"]["Path"] for event in events if event["Type"] == "Api"}
 
 
-def test_capture_function_serves_the_capture_routes_and_every_unknown_path(template: Template):
-    assert api_paths(template, "CaptureFunction") == set(CAPTURE_PATHS) | CATCH_ALL
+def test_capture_function_serves_the_capture_routes_the_health_check_and_every_unknown_path(
+    template: Template,
+):
+    assert api_paths(template, "CaptureFunction") == set(CAPTURE_PATHS) | {HEALTH_PATH} | CATCH_ALL
 
 
 def test_batch_function_serves_the_batch_route_and_capture_v1(template: Template):
@@ -95,13 +98,33 @@ def test_handlers_exist_where_the_template_points(template: Template):
         assert f"def {attribute}(" in source.read_text()
 
 
+def grants(template: Template, function: str) -> set[tuple[str, str]]:
+    """(action, resource) for every statement of a function's policy, one pair per resource."""
+    statements: list[dict[str, Any]] = template.properties(function)["Policies"][0]["Statement"]
+    pairs = set()
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        resources = statement["Resource"]
+        for resource in resources if isinstance(resources, list) else [resources]:
+            pairs.add((statement["Action"], next(iter(resource.values()))))
+    return pairs
+
+
 def test_policies_grant_only_put_record_batch_and_get_item(template: Template):
-    for function in ("CaptureFunction", "BatchFunction"):
-        statements: list[dict[str, Any]] = template.properties(function)["Policies"][0]["Statement"]
-        assert {(s["Action"], next(iter(s["Resource"].values()))) for s in statements} == {
-            ("firehose:PutRecordBatch", "EventsStream.Arn"),
-            ("dynamodb:GetItem", "ApiKeysTable.Arn"),
-        }
+    assert grants(template, "BatchFunction") == {
+        ("firehose:PutRecordBatch", "EventsStream.Arn"),
+        ("dynamodb:GetItem", "ApiKeysTable.Arn"),
+    }
+
+
+def test_the_capture_function_may_also_describe_exactly_what_the_health_check_reads(template: Template):
+    assert grants(template, "CaptureFunction") == {
+        ("firehose:PutRecordBatch", "EventsStream.Arn"),
+        ("dynamodb:GetItem", "ApiKeysTable.Arn"),
+        ("dynamodb:DescribeTable", "ApiKeysTable.Arn"),
+        ("firehose:DescribeDeliveryStream", "EventsStream.Arn"),
+        ("firehose:DescribeDeliveryStream", "RecordingsStream.Arn"),
+    }
 
 
 def test_the_config_function_may_only_read_keys(template: Template):

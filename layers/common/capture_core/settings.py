@@ -75,6 +75,12 @@ class Settings(BaseSettings):
         "(e.g. us-assets.i.posthog.com); empty serves the newest version it has.",
     )
 
+    api_base_path: str = Field(
+        "",
+        description="The base path a custom domain maps this API under (e.g. `ingest`), which API Gateway "
+        "keeps in the request's path; routes match without it. Empty: none.",
+    )
+
     sdk_tracing: bool = Field(
         False,
         description="X-Ray SDK subsegments for AWS calls (Powertools' Tracer); costs ~270 ms of cold start. "

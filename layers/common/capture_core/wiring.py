@@ -21,18 +21,22 @@ from capture_core.api.routes import (
     CAPTURE_PATHS,
     CONFIG_PATHS,
     CONFIG_PREFIXES,
+    HEALTH_PATH,
     RECORDINGS_PATH,
     V1_PATH,
 )
 from capture_core.auth.keys import KeyStore
 from capture_core.docs.openapi import add_docs_routes
-from capture_core.lanes import capture_v0, capture_v1, recordings, remote_config, static_assets
+from capture_core.lanes import capture_v0, capture_v1, health, recordings, remote_config, static_assets
+from capture_core.lanes.health import Health
 from capture_core.settings import Settings
 from capture_core.sink.firehose import EventSink, FirehoseSink, TimeBoundClients
 
 _DYNAMODB_CONFIG = Config(
     connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 2, "mode": "standard"}
 )
+# The health check's describe calls: one attempt, so a slow dependency shows as a failed check.
+_HEALTH_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 1})
 
 
 class Aws:
@@ -85,6 +89,7 @@ class Runtime:
     now: Callable[[], datetime] = capture_v0.utc_now
     monotonic: Callable[[], float] = time.monotonic
     request_ids: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    health: Health | None = None  # without it, the capture function serves no /_health
 
 
 def aws_runtime(settings: Settings) -> Runtime:
@@ -95,20 +100,27 @@ def aws_runtime(settings: Settings) -> Runtime:
     def sink(stream_name: str) -> EventSink:
         return FirehoseSink(clients, stream_name, budget_seconds=settings.sink_time_budget_seconds)
 
-    return Runtime(keys=aws.keys(), sink=sink)
+    checks = health.stack_checks(settings)
+    return Runtime(
+        keys=aws.keys(),
+        sink=sink,
+        health=Health(lambda service: aws.client(service, _HEALTH_CONFIG), checks),
+    )
 
 
 def capture_function(
     settings: Settings, runtime: Runtime | None = None, *, docs: bool = True
 ) -> APIGatewayRestResolver:
-    """Browsers' events. Unknown paths reach this function too, so it also serves the whole API's
-    docs (when `serve_openapi` is on)."""
+    """Browsers' events, and the stack's health check. Unknown paths reach this function too, so
+    it also serves the whole API's docs (when `serve_openapi` is on)."""
     runtime = runtime or aws_runtime(settings)
-    app = create_resolver(CAPTURE_PATHS)
+    app = create_resolver((*CAPTURE_PATHS, HEALTH_PATH), base_path=settings.api_base_path)
     lane = capture_v0.CaptureV0(
         settings, runtime.keys, runtime.sink(settings.events_stream_name), clock=runtime.now
     )
     capture_v0.add_routes(app, lane, CAPTURE_PATHS, settings, clock=runtime.monotonic)
+    if runtime.health is not None:
+        health.add_routes(app, runtime.health)
     if docs and settings.serve_openapi:
         add_docs_routes(app, lambda: [build(settings, runtime, docs=False) for build in FUNCTIONS.values()])
     return app
@@ -119,7 +131,9 @@ def batch_function(
 ) -> APIGatewayRestResolver:
     """Server SDKs' batches, v0 and v1 (one stream, one key store)."""
     runtime = runtime or aws_runtime(settings)
-    app = create_resolver((*BATCH_PATHS, V1_PATH), error_formats=capture_v1.v1_errors())
+    app = create_resolver(
+        (*BATCH_PATHS, V1_PATH), error_formats=capture_v1.v1_errors(), base_path=settings.api_base_path
+    )
     sink = runtime.sink(settings.events_stream_name)
     v0 = capture_v0.CaptureV0(settings, runtime.keys, sink, clock=runtime.now)
     capture_v0.add_routes(app, v0, BATCH_PATHS, settings, clock=runtime.monotonic)
@@ -134,7 +148,7 @@ def config_function(
     """What the SDKs ask besides capture: remote config, flags, decide, posthog-js's scripts. It
     reads keys and files only, so it needs no Firehose and little memory."""
     runtime = runtime or Runtime(keys=Aws(settings).keys(), sink=_no_sink)
-    app = create_resolver(CONFIG_PATHS, prefixes=CONFIG_PREFIXES)
+    app = create_resolver(CONFIG_PATHS, prefixes=CONFIG_PREFIXES, base_path=settings.api_base_path)
     lane = remote_config.RemoteConfig(
         settings,
         runtime.keys,
@@ -152,7 +166,7 @@ def recordings_function(
 ) -> APIGatewayRestResolver:
     """Session recordings, to a stream of their own."""
     runtime = runtime or aws_runtime(settings)
-    app = create_resolver((RECORDINGS_PATH,))
+    app = create_resolver((RECORDINGS_PATH,), base_path=settings.api_base_path)
     sink = runtime.sink(settings.recordings_stream_name)
     lane = recordings.Recordings(settings, runtime.keys, sink, clock=runtime.now)
     recordings.add_routes(app, lane, settings, clock=runtime.monotonic)

@@ -7,9 +7,11 @@ and answers unknown paths (404) and methods (405) in the contract's format.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from capture_core.api import responses
 from capture_core.api.request import request_headers
@@ -20,16 +22,52 @@ from capture_core.observability import logger, metrics
 ErrorAnswer = Callable[[CaptureError, Mapping[str, str]], Response[str]]
 
 
+def without_base_path(path: str, base_path: str) -> str:
+    """`path` as the routes know it: without the base path (`ingest`, `/ingest`) in front, if it
+    is there."""
+    base_path = f"/{base_path.strip('/')}" if base_path.strip("/") else ""
+    if not base_path:
+        return path
+    if path == base_path:
+        return "/"
+    return path[len(base_path) :] if path.startswith(f"{base_path}/") else path
+
+
+class CaptureResolver(APIGatewayRestResolver):
+    """Powertools' REST resolver, for an API reachable under a custom domain's base path too.
+
+    API Gateway keeps a base path mapping's base path in the event's `path` (`/ingest/e/` for
+    `https://example.com/ingest/e/`) but not in `resource`. Powertools' `strip_prefixes` would
+    strip it for route matching only, while the lanes read `current_event.path` as well (`/engage`
+    names its events, capture v1 answers in its own format, a known path answers 405): so the
+    event's path loses the base path once, before anything reads it. Requests to the execute-api
+    URL, without the base path, are unchanged.
+    """
+
+    def __init__(self, base_path: str = "") -> None:
+        super().__init__()
+        self.base_path = base_path
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        path = event.get("path")
+        if self.base_path.strip("/") and isinstance(path, str):
+            event = {**event, "path": without_base_path(path, self.base_path)}
+        return super().resolve(event, context)
+
+
 def create_resolver(
     paths: Collection[str],
     prefixes: Collection[str] = (),
     error_formats: Mapping[str, ErrorAnswer] | None = None,
+    *,
+    base_path: str = "",
 ) -> APIGatewayRestResolver:
     """A resolver with the contract's error answers. The routes' `paths` (without a trailing
     slash) and paths under `prefixes` answer 405 to a method no route takes; others 404.
     `error_formats` gives a path whose lane has an error format of its own (capture v1) its
-    answer function; every other path answers in the contract's format."""
-    app = APIGatewayRestResolver()
+    answer function; every other path answers in the contract's format. `base_path` is the
+    custom domain's base path mapping, if any (settings' `api_base_path`)."""
+    app = CaptureResolver(base_path)
     formats = dict(error_formats or {})
 
     def answer(failure: CaptureError) -> Response[str]:

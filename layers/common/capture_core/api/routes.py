@@ -15,5 +15,7 @@ RECORDINGS_PATH = "/s"
 FLAGS_PATH, DECIDE_PATH = "/flags", "/decide"
 CONFIG_PREFIX, STATIC_PREFIX = "/array/", "/static/"
 CONFIG_PATHS, CONFIG_PREFIXES = (FLAGS_PATH, DECIDE_PATH), (CONFIG_PREFIX, STATIC_PREFIX)
+# The stack's health check, on the capture function.
+HEALTH_PATH = "/_health"
 
 ALLOWED_METHODS = ("GET", "POST", "OPTIONS")

@@ -163,6 +163,24 @@ class EventsCaptureServerErrorResponse(ErrorBody):
     code: Literal["sink_unavailable", "auth_unavailable", "internal_error"]
 
 
+class HealthResponse(BaseModel):
+    """The key table and both streams are reachable (`GET /_health`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "ok",
+                    "checks": {"api_keys_table": "ok", "events_stream": "ok", "recordings_stream": "ok"},
+                }
+            ]
+        }
+    )
+
+    status: Literal["ok"] = "ok"
+    checks: dict[str, str] = Field(description="Each dependency the functions need, and `ok`.")
+
+
 class StoredEvent(BaseModel):
     """One event as stored in S3: a line of gzip'd NDJSON under events/year=/month=/day=/hour=/."""
 

@@ -22,6 +22,7 @@ from capture_core.docs.models import (
     EventsCaptureUnauthenticatedResponse,
     FlagsResponse,
     FlagsV1Response,
+    HealthResponse,
     RemoteConfigResponse,
     SnapshotEvent,
     StoredEvent,
@@ -163,6 +164,18 @@ DECIDE_RESPONSES: dict[int, Any] = {
         "content": {"application/json": {"model": DecideResponse}},
     },
     **_FLAGS_ERRORS,
+}
+HEALTH_RESPONSES: dict[int, Any] = {
+    200: {
+        "description": "The key table and both Firehose streams are reachable (each container asks AWS "
+        "at most every few seconds).",
+        "content": {"application/json": {"model": HealthResponse}},
+    },
+    503: {
+        "description": "The key table (`auth_unavailable`) or a stream (`sink_unavailable`) is not "
+        "reachable; `attr` names the first failed check.",
+        "content": _SERVER_ERROR,
+    },
 }
 SCRIPT_RESPONSES: dict[int, Any] = {
     200: {
