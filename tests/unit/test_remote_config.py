@@ -209,6 +209,8 @@ def test_every_posthog_js_version_the_tests_drive_is_served_from_this_apis_asset
     from capture_admin.assets import pinned_versions
 
     package = json.loads((Path(__file__).resolve().parents[1] / "sdk" / "js" / "package.json").read_text())
-    driven = {spec.rpartition("@")[2] for name, spec in package["dependencies"].items() if "posthog-js" in name}
+    driven = {
+        spec.rpartition("@")[2] for name, spec in package["dependencies"].items() if "posthog-js" in name
+    }
     assert driven <= set(pinned_versions())
     assert pinned_versions()[0] == max(pinned_versions(), key=lambda v: tuple(map(int, v.split("."))))
