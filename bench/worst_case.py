@@ -8,6 +8,7 @@ so building it never counts.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import os
@@ -45,7 +46,7 @@ class Function:
         """The function's settings as Lambda would read them (its own variables, its memory)."""
         from capture_core.settings import Settings
 
-        names = set(Settings.model_fields)
+        names = {spec.name for spec in dataclasses.fields(Settings)}
         values = {name.lower(): value for name, value in self.environment.items() if name.lower() in names}
         return Settings(**values, aws_lambda_function_memory_size=self.memory_mb)
 

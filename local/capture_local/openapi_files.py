@@ -1,29 +1,24 @@
-"""`make openapi`: writes openapi.json and the stored-event JSON Schema from the handlers' own
-resolvers, loaded as Lambda loads them."""
+"""`make openapi`: writes openapi.json and the stored-event JSON Schema from every function's
+resolver, built to be documented by the same wiring the handlers use."""
 
 from __future__ import annotations
 
-import inspect
 import os
 from pathlib import Path
 
 from capture_core.docs.openapi import published_files
+from capture_core.settings import Settings
+from capture_core.wiring import documented_apps
 
 from capture_local.aws import aws_environment, environment
-from capture_local.functions import function_specs
-from capture_local.handlers import load_handler
-from capture_local.names import DEFAULT_REGION, DEFAULT_TEMPLATE, REPOSITORY_ROOT
-from capture_local.template import Template
+from capture_local.names import DEFAULT_REGION, REPOSITORY_ROOT
 
 
-def generated(template_path: Path = DEFAULT_TEMPLATE) -> dict[Path, str]:
-    """The published files as the code of every function in the template generates them."""
-    apps = []
-    # The handlers build AWS clients when imported: fake credentials keep that offline.
-    with environment({**aws_environment(DEFAULT_REGION), "POWERTOOLS_METRICS_NAMESPACE": "docs"}):
-        for spec in function_specs(Template.load(template_path)):
-            # The handler module's own resolver, `app`, under the observability decorators.
-            apps.append(inspect.unwrap(load_handler(spec)).__globals__["app"])
+def generated() -> dict[Path, str]:
+    """The published files as the code generates them."""
+    # The resolvers' AWS clients are made, never called: fake credentials keep that offline.
+    with environment(aws_environment(DEFAULT_REGION)):
+        apps = documented_apps(Settings())
     return published_files(apps, REPOSITORY_ROOT)
 
 

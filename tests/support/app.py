@@ -73,7 +73,7 @@ class CaptureApp:
             ),
         )
         self.apps: dict[str, APIGatewayRestResolver] = {
-            name: build(self.settings, runtime, docs=False) for name, build in FUNCTIONS.items()
+            name: build(self.settings, runtime) for name, build in FUNCTIONS.items()
         }
 
     def function_for(self, path: str) -> str:

@@ -142,7 +142,7 @@ def test_the_config_function_has_posthog_js_scripts(template: Template):
 
 def test_environment_variables_are_settings(template: Template):
     variables = template.function_globals()["Environment"]["Variables"]
-    settings = {name.upper() for name in Settings.model_fields}
+    settings = set(Settings.descriptions())
     assert {name for name in variables if not name.startswith("POWERTOOLS_")} <= settings
 
 

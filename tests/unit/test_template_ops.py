@@ -523,7 +523,7 @@ def test_the_custom_domain_is_optional_regional_and_maps_the_apis_stage(template
 def test_the_functions_route_without_the_base_path_the_domain_maps(template: Template):
     variables = template.function_globals()["Environment"]["Variables"]
     assert variables["API_BASE_PATH"] == {"Ref": "ApiBasePath"}
-    assert "api_base_path" in Settings.model_fields
+    assert "API_BASE_PATH" in Settings.descriptions()
 
 
 def test_the_sdks_host_on_the_domain_is_an_output(template: Template):

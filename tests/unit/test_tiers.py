@@ -20,4 +20,4 @@ def test_the_functions_settings_are_the_defaults_here():
     assert not [
         name for name in os.environ if name.endswith(("_STREAM_NAME", "_TABLE_NAME", "_ENDPOINT_URL"))
     ]
-    assert Settings().events_stream_name == Settings.model_fields["events_stream_name"].default
+    assert Settings.from_environment() == Settings()

@@ -1,95 +1,127 @@
-"""Settings: one typed model, read from the environment once per Lambda container."""
+"""Settings: one typed model, read from the environment once per Lambda container.
+
+A plain dataclass rather than pydantic-settings: reading a dozen variables needs no library, and
+importing one cost every cold start about 100 ms. Each field's environment variable is its name
+in upper case; `from_environment` checks types and bounds and names the variable it refuses.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
-
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Any
 
 from capture_core import limits
 
 MIB = limits.MIB
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
 
 
-class Settings(BaseSettings):
+def setting(default: Any, description: str, *, minimum: float | None = None, above: float | None = None,
+            maximum: float | None = None) -> Any:  # fmt: skip
+    """A field with its one-line description and its bounds (`above`: strictly greater than)."""
+    return field(
+        default=default, metadata={"description": description, "min": minimum, "above": above, "max": maximum}
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
     """Every setting of the functions, with its environment variable (the field name, upper-cased)."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
-
-    events_stream_name: str = Field("capture-events", description="Firehose stream the events go to.")
-    recordings_stream_name: str = Field(
-        "capture-recordings", description="Firehose stream the session recordings go to."
+    events_stream_name: str = setting("capture-events", "Firehose stream the events go to.")
+    recordings_stream_name: str = setting(
+        "capture-recordings", "Firehose stream the session recordings go to."
     )
-    api_keys_table_name: str = Field("capture-api-keys", description="DynamoDB table of API keys.")
-    capture_aws_endpoint_url: str = Field(
-        "", description="Endpoint for every AWS client (a moto server locally); empty means AWS itself."
+    api_keys_table_name: str = setting("capture-api-keys", "DynamoDB table of API keys.")
+    capture_aws_endpoint_url: str = setting(
+        "", "Endpoint for every AWS client (a moto server locally); empty means AWS itself."
     )
-    max_request_bytes: int = Field(
-        limits.MAX_REQUEST_BYTES, gt=0, description="Largest request body, after base64."
+    max_request_bytes: int = setting(limits.MAX_REQUEST_BYTES, "Largest request body, after base64.", above=0)
+    max_payload_bytes: int = setting(
+        limits.MAX_PAYLOAD_BYTES, "Largest payload after decompression.", above=0
     )
-    max_payload_bytes: int = Field(
-        limits.MAX_PAYLOAD_BYTES, gt=0, description="Largest payload after decompression."
+    max_stored_bytes: int = setting(
+        limits.MAX_STORED_BYTES, "Largest total of a request's stored lines (tiny events inflate).", above=0
     )
-    max_stored_bytes: int = Field(
-        limits.MAX_STORED_BYTES,
-        gt=0,
-        description="Largest total of a request's stored lines (tiny events inflate).",
-    )
-    max_record_bytes: int = Field(
+    max_record_bytes: int = setting(
         limits.FIREHOSE_MAX_RECORD_BYTES,
-        gt=0,
-        le=limits.FIREHOSE_MAX_RECORD_BYTES,
-        description="Largest stored event, one Firehose record (Firehose's own cap: 1,000 KiB).",
+        "Largest stored event, one Firehose record (Firehose's own cap: 1,000 KiB).",
+        above=0,
+        maximum=limits.FIREHOSE_MAX_RECORD_BYTES,
     )
-    key_cache_ttl_seconds: float = Field(
-        60.0, ge=0, description="How long a key lookup (hit or miss) is cached; bounds revocation delay."
+    key_cache_ttl_seconds: float = setting(
+        60.0, "How long a key lookup (hit or miss) is cached; bounds revocation delay.", minimum=0
     )
-    key_cache_max_size: int = Field(10_000, gt=0, description="Most key lookups cached per container.")
-    sink_time_budget_seconds: float = Field(
-        8.0, gt=0, description="Longest time spent delivering one request's events, retries included."
+    key_cache_max_size: int = setting(10_000, "Most key lookups cached per container.", above=0)
+    sink_time_budget_seconds: float = setting(
+        8.0, "Longest time spent delivering one request's events, retries included.", above=0
     )
-    sink_time_margin_seconds: float = Field(
-        1.5, ge=0, description="Time kept back from the Lambda's remaining time to answer 503 in time."
+    sink_time_margin_seconds: float = setting(
+        1.5, "Time kept back from the Lambda's remaining time to answer 503 in time.", minimum=0
     )
-
-    max_parse_memory_mb: int = Field(
+    max_parse_memory_mb: int = setting(
         0,
-        ge=0,
-        description="Most memory (MiB) a payload's parsed form may take, estimated before parsing; "
+        "Most memory (MiB) a payload's parsed form may take, estimated before parsing; "
         "0 means 35 % of the function's memory.",
+        minimum=0,
     )
-    aws_lambda_function_memory_size: int = Field(
-        512, gt=0, description="Set by Lambda: the function's memory (MB), which some limits derive from."
+    aws_lambda_function_memory_size: int = setting(
+        512, "Set by Lambda: the function's memory (MB), which some limits derive from.", above=0
     )
-
-    remote_config_max_age_seconds: int = Field(
-        300, ge=0, description="How long browsers and CDNs may keep a project's remote config."
+    remote_config_max_age_seconds: int = setting(
+        300, "How long browsers and CDNs may keep a project's remote config.", minimum=0
     )
-    static_assets_dir: str = Field(
-        "/opt/posthog-js", description="Folder of posthog-js's lazy-loaded scripts, one folder per version."
+    static_assets_dir: str = setting(
+        "/opt/posthog-js", "Folder of posthog-js's lazy-loaded scripts, one folder per version."
     )
-    static_assets_fallback_host: str = Field(
+    static_assets_fallback_host: str = setting(
         "",
-        description="Host to redirect to for a posthog-js version this API has no scripts of "
+        "Host to redirect to for a posthog-js version this API has no scripts of "
         "(e.g. us-assets.i.posthog.com); empty serves the newest version it has.",
     )
-
-    api_base_path: str = Field(
+    api_base_path: str = setting(
         "",
-        description="The base path a custom domain maps this API under (e.g. `ingest`), which API Gateway "
+        "The base path a custom domain maps this API under (e.g. `ingest`), which API Gateway "
         "keeps in the request's path; routes match without it. Empty: none.",
     )
-
-    sdk_tracing: bool = Field(
+    sdk_tracing: bool = setting(
         False,
-        description="X-Ray SDK subsegments for AWS calls (Powertools' Tracer); costs ~270 ms of cold start. "
+        "X-Ray SDK subsegments for AWS calls (Powertools' Tracer); costs ~270 ms of cold start. "
         "Tracing: Active gives the API Gateway and Lambda segments without it.",
     )
-
-    serve_openapi: bool = Field(
-        False, description="Serve the OpenAPI document at /openapi.json and Swagger UI at /docs."
+    serve_openapi: bool = setting(
+        False, "Serve the OpenAPI document at /openapi.json and Swagger UI at /docs."
     )
+
+    def __post_init__(self) -> None:
+        for spec in dataclasses.fields(self):
+            value, bounds = getattr(self, spec.name), spec.metadata
+            name = spec.name.upper()
+            if bounds["above"] is not None and not value > bounds["above"]:
+                raise ValueError(f"{name} must be more than {bounds['above']}, not {value}")
+            if bounds["min"] is not None and value < bounds["min"]:
+                raise ValueError(f"{name} must be at least {bounds['min']}, not {value}")
+            if bounds["max"] is not None and value > bounds["max"]:
+                raise ValueError(f"{name} must be at most {bounds['max']}, not {value}")
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """The settings the environment sets; the others take their defaults."""
+        values: dict[str, Any] = {}
+        for spec in dataclasses.fields(cls):
+            text = environ.get(spec.name.upper())
+            if text is not None:
+                values[spec.name] = _read(spec.name.upper(), text, spec.type)
+        return cls(**values)
+
+    @classmethod
+    def descriptions(cls) -> dict[str, str]:
+        """Each environment variable and what it sets (for the README and the template's tests)."""
+        return {spec.name.upper(): spec.metadata["description"] for spec in dataclasses.fields(cls)}
 
     @property
     def endpoint_url(self) -> str | None:
@@ -103,7 +135,24 @@ class Settings(BaseSettings):
         return megabytes * MIB
 
 
+def _read(name: str, text: str, kind: Any) -> Any:
+    # With `from __future__ import annotations`, a field's type is its annotation's text.
+    value = text.strip()
+    try:
+        if kind == "bool":
+            if value.lower() not in _TRUE | _FALSE:
+                raise ValueError(value)
+            return value.lower() in _TRUE
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+    except ValueError as error:
+        raise ValueError(f"{name} must be a {kind}, not {text!r}") from error
+    return text
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The container's settings, read from the environment on first use."""
-    return Settings()
+    return Settings.from_environment()

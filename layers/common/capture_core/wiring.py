@@ -26,7 +26,6 @@ from capture_core.api.routes import (
     V1_PATH,
 )
 from capture_core.auth.keys import KeyStore
-from capture_core.docs.openapi import add_docs_routes
 from capture_core.lanes import capture_v0, capture_v1, health, recordings, remote_config, static_assets
 from capture_core.lanes.health import Health
 from capture_core.settings import Settings
@@ -109,30 +108,38 @@ def aws_runtime(settings: Settings) -> Runtime:
 
 
 def capture_function(
-    settings: Settings, runtime: Runtime | None = None, *, docs: bool = True
+    settings: Settings, runtime: Runtime | None = None, *, documented: bool = False
 ) -> APIGatewayRestResolver:
     """Browsers' events, and the stack's health check. Unknown paths reach this function too, so
     it also serves the whole API's docs (when `serve_openapi` is on)."""
     runtime = runtime or aws_runtime(settings)
-    app = create_resolver((*CAPTURE_PATHS, HEALTH_PATH), base_path=settings.api_base_path)
+    app = create_resolver(
+        (*CAPTURE_PATHS, HEALTH_PATH), base_path=settings.api_base_path, documented=documented
+    )
     lane = capture_v0.CaptureV0(
         settings, runtime.keys, runtime.sink(settings.events_stream_name), clock=runtime.now
     )
     capture_v0.add_routes(app, lane, CAPTURE_PATHS, settings, clock=runtime.monotonic)
     if runtime.health is not None:
         health.add_routes(app, runtime.health)
-    if docs and settings.serve_openapi:
-        add_docs_routes(app, lambda: [build(settings, runtime, docs=False) for build in FUNCTIONS.values()])
+    if settings.serve_openapi and not documented:
+        # Imported here: only a stack that serves its docs pays for the document's models.
+        from capture_core.docs.openapi import add_docs_routes  # noqa: PLC0415
+
+        add_docs_routes(app, lambda: documented_apps(settings, runtime))
     return app
 
 
 def batch_function(
-    settings: Settings, runtime: Runtime | None = None, *, docs: bool = False
+    settings: Settings, runtime: Runtime | None = None, *, documented: bool = False
 ) -> APIGatewayRestResolver:
     """Server SDKs' batches, v0 and v1 (one stream, one key store)."""
     runtime = runtime or aws_runtime(settings)
     app = create_resolver(
-        (*BATCH_PATHS, V1_PATH), error_formats=capture_v1.v1_errors(), base_path=settings.api_base_path
+        (*BATCH_PATHS, V1_PATH),
+        error_formats=capture_v1.v1_errors(),
+        base_path=settings.api_base_path,
+        documented=documented,
     )
     sink = runtime.sink(settings.events_stream_name)
     v0 = capture_v0.CaptureV0(settings, runtime.keys, sink, clock=runtime.now)
@@ -143,12 +150,14 @@ def batch_function(
 
 
 def config_function(
-    settings: Settings, runtime: Runtime | None = None, *, docs: bool = False
+    settings: Settings, runtime: Runtime | None = None, *, documented: bool = False
 ) -> APIGatewayRestResolver:
     """What the SDKs ask besides capture: remote config, flags, decide, posthog-js's scripts. It
     reads keys and files only, so it needs no Firehose and little memory."""
     runtime = runtime or Runtime(keys=Aws(settings).keys(), sink=_no_sink)
-    app = create_resolver(CONFIG_PATHS, prefixes=CONFIG_PREFIXES, base_path=settings.api_base_path)
+    app = create_resolver(
+        CONFIG_PATHS, prefixes=CONFIG_PREFIXES, base_path=settings.api_base_path, documented=documented
+    )
     lane = remote_config.RemoteConfig(
         settings,
         runtime.keys,
@@ -162,11 +171,11 @@ def config_function(
 
 
 def recordings_function(
-    settings: Settings, runtime: Runtime | None = None, *, docs: bool = False
+    settings: Settings, runtime: Runtime | None = None, *, documented: bool = False
 ) -> APIGatewayRestResolver:
     """Session recordings, to a stream of their own."""
     runtime = runtime or aws_runtime(settings)
-    app = create_resolver((RECORDINGS_PATH,), base_path=settings.api_base_path)
+    app = create_resolver((RECORDINGS_PATH,), base_path=settings.api_base_path, documented=documented)
     sink = runtime.sink(settings.recordings_stream_name)
     lane = recordings.Recordings(settings, runtime.keys, sink, clock=runtime.now)
     recordings.add_routes(app, lane, settings, clock=runtime.monotonic)
@@ -183,3 +192,8 @@ FUNCTIONS: dict[str, Callable[..., APIGatewayRestResolver]] = {
     "config": config_function,
     "recordings": recordings_function,
 }
+
+
+def documented_apps(settings: Settings, runtime: Runtime | None = None) -> list[APIGatewayRestResolver]:
+    """Every function's resolver, built to be documented: the OpenAPI document merges them."""
+    return [build(settings, runtime, documented=True) for build in FUNCTIONS.values()]

@@ -7,6 +7,7 @@ and answers unknown paths (404) and methods (405) in the contract's format.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -44,9 +45,12 @@ class CaptureResolver(APIGatewayRestResolver):
     URL, without the base path, are unchanged.
     """
 
-    def __init__(self, base_path: str = "") -> None:
+    def __init__(self, base_path: str = "", *, documented: bool = False) -> None:
         super().__init__()
         self.base_path = base_path
+        # Built to be documented (the OpenAPI document), or to serve (Lambda): only the former
+        # imports the public models and pydantic, about 100 ms of cold start.
+        self.documented = documented
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         path = event.get("path")
@@ -61,13 +65,14 @@ def create_resolver(
     error_formats: Mapping[str, ErrorAnswer] | None = None,
     *,
     base_path: str = "",
-) -> APIGatewayRestResolver:
+    documented: bool = False,
+) -> CaptureResolver:
     """A resolver with the contract's error answers. The routes' `paths` (without a trailing
     slash) and paths under `prefixes` answer 405 to a method no route takes; others 404.
     `error_formats` gives a path whose lane has an error format of its own (capture v1) its
     answer function; every other path answers in the contract's format. `base_path` is the
     custom domain's base path mapping, if any (settings' `api_base_path`)."""
-    app = CaptureResolver(base_path)
+    app = CaptureResolver(base_path, documented=documented)
     formats = dict(error_formats or {})
 
     def answer(failure: CaptureError) -> Response[str]:
@@ -104,3 +109,31 @@ def create_resolver(
         return answer(CaptureError("An internal error occurred; it has been logged."))
 
     return app
+
+
+@dataclass(frozen=True, slots=True)
+class Doc:
+    """How the OpenAPI document describes a route; `responses` names its answers in
+    `capture_core.docs.openapi` (read only when documenting)."""
+
+    summary: str
+    responses: str
+    operation_id: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+def add_route(
+    app: APIGatewayRestResolver, path: str, method: str, handler: Any, doc: Doc | None = None
+) -> None:
+    """Route `method` on `path` to `handler`, described by `doc` when the resolver is built to be
+    documented."""
+    fields: dict[str, Any] = {}
+    if doc is not None and getattr(app, "documented", False):
+        from capture_core.docs import openapi  # noqa: PLC0415 (the documents only)
+
+        fields = {"summary": doc.summary, "responses": getattr(openapi, doc.responses)}
+        if doc.operation_id:
+            fields["operation_id"] = doc.operation_id
+        if doc.tags:
+            fields["tags"] = list(doc.tags)
+    app.route(path, method=method, **fields)(handler)

@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
+from capture_core import docs
 from capture_core.api import responses
 from capture_core.api.request import HttpRequest, current_request, request_headers
+from capture_core.api.resolver import Doc, add_route
 from capture_core.auth.credentials import request_project_id, request_token
 from capture_core.auth.keys import KeyStore
 from capture_core.decoding.payload import decode_payload
-from capture_core.docs import openapi
 from capture_core.events.batch import read_batch
 from capture_core.events.stored import Origin
 from capture_core.observability import metrics
@@ -99,23 +100,23 @@ def add_routes(
     # The parameters document the routes (OpenAPI); the lane reads the request itself, since it
     # accepts more encodings than a schema can describe.
     def capture_post(
-        body: openapi.PostBody = None,
+        body: docs.openapi.PostBody = None,
         *,
-        ip: openapi.Ip = None,
-        compression: openapi.Compression = None,
-        data: openapi.Data = None,
-        beacon: openapi.Beacon = None,
-        sent_at: openapi.SentAt = None,
+        ip: docs.openapi.Ip = None,
+        compression: docs.openapi.Compression = None,
+        data: docs.openapi.Data = None,
+        beacon: docs.openapi.Beacon = None,
+        sent_at: docs.openapi.SentAt = None,
     ) -> Response[str]:
         return capture()
 
     def capture_get(
-        data: openapi.Data = None,
+        data: docs.openapi.Data = None,
         *,
-        ip: openapi.Ip = None,
-        compression: openapi.Compression = None,
-        beacon: openapi.Beacon = None,
-        sent_at: openapi.SentAt = None,
+        ip: docs.openapi.Ip = None,
+        compression: docs.openapi.Compression = None,
+        beacon: docs.openapi.Beacon = None,
+        sent_at: docs.openapi.SentAt = None,
     ) -> Response[str]:
         return capture()
 
@@ -125,21 +126,10 @@ def add_routes(
 
     for path in paths:
         name = path.strip("/").replace("/", "_")
-        for method, route, summary, answers in (
-            ("POST", capture_post, f"Capture events ({path}/)", openapi.RESPONSES),
-            (
-                "GET",
-                capture_get,
-                f"Capture events from the data query parameter ({path}/)",
-                openapi.RESPONSES,
-            ),
-            ("OPTIONS", preflight, "CORS preflight", openapi.PREFLIGHT_RESPONSES),
-        ):
-            app.route(
-                path,
-                method=method,
-                summary=summary,
-                operation_id=f"{method.lower()}_{name}",
-                responses=answers,
-                tags=[name],
-            )(route)
+        routes = (
+            ("POST", capture_post, f"Capture events ({path}/)", "RESPONSES"),
+            ("GET", capture_get, f"Capture events from the data query parameter ({path}/)", "RESPONSES"),
+            ("OPTIONS", preflight, "CORS preflight", "PREFLIGHT_RESPONSES"),
+        )
+        for method, route, summary, answers in routes:
+            add_route(app, path, method, route, Doc(summary, answers, f"{method.lower()}_{name}", (name,)))

@@ -18,14 +18,14 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from capture_core import json_codec
+from capture_core import docs, json_codec
 from capture_core.api import responses
 from capture_core.api.request import HttpRequest, current_request
+from capture_core.api.resolver import Doc, add_route
 from capture_core.api.routes import V1_PATH
 from capture_core.auth.key_items import PERSONAL_KEY_PREFIX, is_well_formed_key
 from capture_core.auth.keys import KeyStore
 from capture_core.decoding.content_encoding import ENCODINGS, inflate
-from capture_core.docs import openapi
 from capture_core.errors import (
     CaptureError,
     InvalidApiKey,
@@ -350,7 +350,7 @@ def add_routes(
 ) -> None:
     """Serve `/i/v1/analytics/events` (with or without a trailing slash)."""
 
-    def capture_v1(body: openapi.V1Body = None) -> Response[str]:
+    def capture_v1(body: docs.openapi.V1Body = None) -> Response[str]:
         remaining = app.lambda_context.get_remaining_time_in_millis() / 1000
         deadline = clock() + remaining - settings.sink_time_margin_seconds
         request = current_request(app, settings.max_request_bytes)
@@ -362,11 +362,13 @@ def add_routes(
         result.headers.update(headers)
         return result
 
-    summary = "Capture events, answered per event (v1)"
-    app.route(
-        V1_PATH, method="POST", summary=summary, operation_id="post_v1_events",
-        responses=openapi.V1_RESPONSES, tags=["i_v1_analytics_events"],
-    )(capture_v1)  # fmt: skip
+    doc = Doc(
+        "Capture events, answered per event (v1)",
+        "V1_RESPONSES",
+        "post_v1_events",
+        ("i_v1_analytics_events",),
+    )
+    add_route(app, V1_PATH, "POST", capture_v1, doc)
 
 
 def v1_errors() -> dict[str, Callable[[CaptureError, Mapping[str, str]], Response[str]]]:

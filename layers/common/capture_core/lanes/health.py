@@ -20,9 +20,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from capture_core.api import responses
 from capture_core.api.request import request_headers
+from capture_core.api.resolver import Doc, add_route
 from capture_core.api.routes import HEALTH_PATH
 from capture_core.aws_errors import error_code
-from capture_core.docs import openapi
 from capture_core.errors import AuthUnavailable, ServiceUnavailable, SinkUnavailable
 from capture_core.observability import logger
 from capture_core.settings import Settings
@@ -112,15 +112,13 @@ class Health:
 def add_routes(app: APIGatewayRestResolver, health: Health) -> None:
     """Serve `GET /_health` (with or without a trailing slash)."""
 
-    @app.get(
-        HEALTH_PATH,
-        summary="Health: the key table and both streams are reachable",
-        operation_id="get_health",
-        responses=openapi.HEALTH_RESPONSES,
-        tags=["health"],
-    )
     def health_check() -> Response[str]:
         report = health.check()
         return responses.document(
             {"status": OK, "checks": report}, request_headers(app), cache_control="no-store"
         )
+
+    doc = Doc(
+        "Health: the key table and both streams are reachable", "HEALTH_RESPONSES", "get_health", ("health",)
+    )
+    add_route(app, HEALTH_PATH, "GET", health_check, doc)

@@ -14,13 +14,14 @@ from datetime import datetime
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
+from capture_core import docs
 from capture_core.api import responses
 from capture_core.api.request import HttpRequest, current_request, request_headers
+from capture_core.api.resolver import Doc, add_route
 from capture_core.api.routes import RECORDINGS_PATH
 from capture_core.auth.credentials import request_project_id, request_token
 from capture_core.auth.keys import KeyStore
 from capture_core.decoding.payload import decode_payload
-from capture_core.docs import openapi
 from capture_core.errors import InvalidPayload
 from capture_core.events.batch import Batch, read_batch
 from capture_core.events.stored import Origin
@@ -111,18 +112,27 @@ def add_routes(
 ) -> None:
     """Serve `/s` (with or without a trailing slash)."""
 
-    def record(body: openapi.RecordingsBody = None) -> Response[str]:
+    def record(body: docs.openapi.RecordingsBody = None) -> Response[str]:
         remaining = app.lambda_context.get_remaining_time_in_millis() / 1000
         deadline = clock() + remaining - settings.sink_time_margin_seconds
         request = current_request(app, settings.max_request_bytes)
         lane.capture(request, deadline=deadline)
         return responses.success(request.headers, beacon=request.query.get("beacon") == "1")
 
-    app.route(
-        RECORDINGS_PATH, method="POST", summary="Session recordings ($snapshot events)",
-        operation_id="post_s", responses=openapi.RECORDINGS_RESPONSES, tags=["s"],
-    )(record)  # fmt: skip
-    app.route(
-        RECORDINGS_PATH, method="OPTIONS", summary="CORS preflight", operation_id="options_s",
-        responses=openapi.PREFLIGHT_RESPONSES, tags=["s"],
-    )(lambda: responses.preflight(request_headers(app)))  # fmt: skip
+    def preflight() -> Response[str]:
+        return responses.preflight(request_headers(app))
+
+    add_route(
+        app,
+        RECORDINGS_PATH,
+        "POST",
+        record,
+        Doc("Session recordings ($snapshot events)", "RECORDINGS_RESPONSES", "post_s", ("s",)),
+    )
+    add_route(
+        app,
+        RECORDINGS_PATH,
+        "OPTIONS",
+        preflight,
+        Doc("CORS preflight", "PREFLIGHT_RESPONSES", "options_s", ("s",)),
+    )

@@ -15,14 +15,15 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
+from capture_core import docs
 from capture_core.api import responses
 from capture_core.api.request import HttpRequest, current_request, request_headers
+from capture_core.api.resolver import Doc, add_route
 from capture_core.api.routes import DECIDE_PATH, FLAGS_PATH
 from capture_core.auth.credentials import config_token
 from capture_core.auth.key_items import ProjectSettings
 from capture_core.auth.keys import KeyStore, Project
 from capture_core.decoding.payload import decode_payload
-from capture_core.docs import openapi
 from capture_core.errors import InvalidApiKey, NotFound
 from capture_core.settings import Settings
 
@@ -199,13 +200,9 @@ def add_routes(app: APIGatewayRestResolver, lane: RemoteConfig, settings: Settin
     """Serve `/array/<token>/config`, `/array/<token>/config.js`, `/flags` and `/decide`."""
     max_age = f"public, max-age={settings.remote_config_max_age_seconds}"
 
-    @app.get("/array/<token>/config", summary="Remote config (JSON)", responses=openapi.CONFIG_RESPONSES)
     def config_json(token: str) -> Response[str]:
         return responses.document(lane.config(token), request_headers(app), cache_control=max_age)
 
-    @app.get(
-        "/array/<token>/config.js", summary="Remote config (script)", responses=openapi.CONFIG_JS_RESPONSES
-    )
     def config_js(token: str) -> Response[str]:
         config = lane.config(token)
         script = config_script(config["token"], config)
@@ -213,7 +210,9 @@ def add_routes(app: APIGatewayRestResolver, lane: RemoteConfig, settings: Settin
             script, request_headers(app), cache_control=max_age, content_type=responses.JAVASCRIPT
         )
 
-    def flags(version: openapi.FlagsVersion = None, with_config: openapi.WithConfig = None) -> Response[str]:
+    def flags(
+        version: docs.openapi.FlagsVersion = None, with_config: docs.openapi.WithConfig = None
+    ) -> Response[str]:
         request = current_request(app, settings.max_request_bytes)
         return responses.document(lane.flags(request), request.headers, cache_control=NO_STORE)
 
@@ -224,28 +223,34 @@ def add_routes(app: APIGatewayRestResolver, lane: RemoteConfig, settings: Settin
     def preflight() -> Response[str]:
         return responses.preflight(request_headers(app))
 
-    @app.route("/array/<token>/config", method="OPTIONS", responses=openapi.PREFLIGHT_RESPONSES)
     def config_preflight(token: str) -> Response[str]:
         return preflight()
 
-    @app.route("/array/<token>/config.js", method="OPTIONS", responses=openapi.PREFLIGHT_RESPONSES)
-    def config_js_preflight(token: str) -> Response[str]:
-        return preflight()
-
+    preflight_doc = Doc("CORS preflight", "PREFLIGHT_RESPONSES")
+    add_route(
+        app, "/array/<token>/config", "GET", config_json, Doc("Remote config (JSON)", "CONFIG_RESPONSES")
+    )
+    add_route(
+        app,
+        "/array/<token>/config.js",
+        "GET",
+        config_js,
+        Doc("Remote config (script)", "CONFIG_JS_RESPONSES"),
+    )
+    add_route(app, "/array/<token>/config", "OPTIONS", config_preflight, preflight_doc)
+    add_route(app, "/array/<token>/config.js", "OPTIONS", config_preflight, preflight_doc)
     routes = (
-        (FLAGS_PATH, flags, "Feature flags (none)", openapi.FLAGS_RESPONSES),
-        (DECIDE_PATH, decide_route, "Legacy decide (remote config, no flags)", openapi.DECIDE_RESPONSES),
+        (FLAGS_PATH, flags, "Feature flags (none)", "FLAGS_RESPONSES"),
+        (DECIDE_PATH, decide_route, "Legacy decide (remote config, no flags)", "DECIDE_RESPONSES"),
     )
     for path, route, summary, answers in routes:
         name = path.strip("/")
         for method in ("GET", "POST"):
-            operation = f"{method.lower()}_{name}"
-            app.route(
-                path, method=method, summary=summary, operation_id=operation, responses=answers, tags=[name]
-            )(route)
-    for path in (FLAGS_PATH, DECIDE_PATH):
-        name = path.strip("/")
-        app.route(
-            path, method="OPTIONS", summary="CORS preflight", operation_id=f"options_{name}",
-            responses=openapi.PREFLIGHT_RESPONSES, tags=[name],
-        )(preflight)  # fmt: skip
+            add_route(app, path, method, route, Doc(summary, answers, f"{method.lower()}_{name}", (name,)))
+        add_route(
+            app,
+            path,
+            "OPTIONS",
+            preflight,
+            Doc("CORS preflight", "PREFLIGHT_RESPONSES", f"options_{name}", (name,)),
+        )

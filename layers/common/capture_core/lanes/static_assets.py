@@ -16,9 +16,10 @@ from pathlib import Path
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
+from capture_core import docs
 from capture_core.api import responses
 from capture_core.api.request import request_headers
-from capture_core.docs import openapi
+from capture_core.api.resolver import Doc, add_route
 from capture_core.errors import NotFound
 from capture_core.settings import Settings
 
@@ -91,22 +92,35 @@ def add_routes(app: APIGatewayRestResolver, assets: StaticAssets, settings: Sett
         answer.headers["Vary"] = "Origin, Accept-Encoding"
         return answer
 
-    @app.get(
-        "/static/<version>/<name>",
-        summary="A posthog-js script of a version",
-        responses=openapi.SCRIPT_RESPONSES,
-    )
     def versioned(version: str, name: str) -> Response[str]:
         return serve(name, version)
 
-    @app.get("/static/<name>", summary="A posthog-js script (?v=version)", responses=openapi.SCRIPT_RESPONSES)
-    def unversioned(name: str, v: openapi.ScriptVersion = None) -> Response[str]:
+    def unversioned(name: str, v: docs.openapi.ScriptVersion = None) -> Response[str]:
         return serve(name, app.current_event.get_query_string_value("v"))
 
-    @app.route("/static/<version>/<name>", method="OPTIONS", responses=openapi.PREFLIGHT_RESPONSES)
     def versioned_preflight(version: str, name: str) -> Response[str]:
         return responses.preflight(request_headers(app))
 
-    @app.route("/static/<name>", method="OPTIONS", responses=openapi.PREFLIGHT_RESPONSES)
     def unversioned_preflight(name: str) -> Response[str]:
         return responses.preflight(request_headers(app))
+
+    add_route(
+        app,
+        "/static/<version>/<name>",
+        "GET",
+        versioned,
+        Doc("A posthog-js script of a version", "SCRIPT_RESPONSES"),
+    )
+    add_route(
+        app, "/static/<name>", "GET", unversioned, Doc("A posthog-js script (?v=version)", "SCRIPT_RESPONSES")
+    )
+    add_route(
+        app,
+        "/static/<version>/<name>",
+        "OPTIONS",
+        versioned_preflight,
+        Doc("CORS preflight", "PREFLIGHT_RESPONSES"),
+    )
+    add_route(
+        app, "/static/<name>", "OPTIONS", unversioned_preflight, Doc("CORS preflight", "PREFLIGHT_RESPONSES")
+    )
