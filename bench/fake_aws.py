@@ -51,6 +51,8 @@ class FakeAws:
             "project_id": {"N": "1"},
             "revoked": {"BOOL": False},
             "anonymize_ips": {"BOOL": False},
+            # The bench's project records sessions, so the recordings function can be measured.
+            "session_recording": {"BOOL": True},
         }
         return _response(request, {"Item": item})
 
