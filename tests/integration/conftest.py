@@ -1,20 +1,29 @@
 """The local stack (moto, the template's resources and functions, the API) for the whole session.
 
-While it runs, its environment (fake AWS credentials, the functions' variables) is the process's.
+It leaves the process environment alone: each function's environment is its own.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
-from capture_local import LocalStack
+from capture_local import LocalStack, Recorder
 from support.wire_tap import WireTap
+
+_BEFORE_ANY_STACK = dict(os.environ)
+
+
+@pytest.fixture(scope="session")
+def environment_before_stack() -> dict[str, str]:
+    """The process environment as it was before any local stack started."""
+    return _BEFORE_ANY_STACK
 
 
 @pytest.fixture(scope="session")
 def local_stack() -> Iterator[LocalStack]:
-    with LocalStack(port=0, moto_port=0, access_log=False) as stack:
+    with LocalStack(port=0, moto_port=0, log_requests=False) as stack:
         yield stack
 
 
@@ -23,6 +32,14 @@ def _resources(request: pytest.FixtureRequest) -> None:
     # moto's state is process-wide: a `mock_aws` test elsewhere in the session resets it.
     if "local_stack" in request.fixturenames:
         request.getfixturevalue("local_stack").provision()
+
+
+@pytest.fixture
+def wire(local_stack: LocalStack) -> Iterator[Recorder]:
+    """Every exchange the local API answers during the test, as it crossed the wire: point an SDK
+    at `local_stack.api_url` and read back each request and answer."""
+    with local_stack.recording() as recorder:
+        yield recorder
 
 
 @pytest.fixture
