@@ -10,7 +10,6 @@ from collections.abc import Iterator
 
 import pytest
 from capture_local import LocalStack, Recorder
-from support.wire_tap import WireTap
 
 _BEFORE_ANY_STACK = dict(os.environ)
 
@@ -40,11 +39,3 @@ def wire(local_stack: LocalStack) -> Iterator[Recorder]:
     at `local_stack.api_url` and read back each request and answer."""
     with local_stack.recording() as recorder:
         yield recorder
-
-
-@pytest.fixture
-def wire_tap(local_stack: LocalStack) -> Iterator[WireTap]:
-    """A recording proxy in front of the local API: point an SDK at `wire_tap.url` and read back
-    each request and answer as it crossed the wire."""
-    with WireTap(local_stack.api_url) as tap:
-        yield tap
