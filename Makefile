@@ -39,11 +39,16 @@ $(ASSETS): layers/static/posthog-js-versions.txt admin/capture_admin/assets.py |
 
 assets: $(ASSETS) ## Fetch posthog-js's lazy-loaded scripts (surveys, recorder...) for layers/static/
 
-dev: $(BIN)/.installed $(ASSETS) ## Run the API on http://127.0.0.1:$(PORT) on an embedded moto stack (no Docker, no AWS)
-	PORT=$(PORT) MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m capture_local dev
+# `make dev KEY_CACHE_TTL_SECONDS=2` shortens the key cache, so a revocation shows in seconds;
+# `make dev VERBOSE=1` prints the functions' own log and metric lines too.
+dev: $(BIN)/.installed $(ASSETS) ## Run the API on http://127.0.0.1:3000 on embedded moto (PORT, MOTO_PORT, KEY_CACHE_TTL_SECONDS, VERBOSE=1)
+	PORT=$(PORT) MOTO_PORT=$(MOTO_PORT) \
+	  $(if $(KEY_CACHE_TTL_SECONDS),KEY_CACHE_TTL_SECONDS=$(KEY_CACHE_TTL_SECONDS)) \
+	  $(if $(VERBOSE),CAPTURE_LOCAL_VERBOSE=$(VERBOSE)) $(BIN)/python -m capture_local dev
 
+# Without MOTO_PORT given, `make events` finds the running `make dev` from its state file.
 events: $(BIN)/.installed ## Print the events `make dev` has stored, one JSON object per line
-	@MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m capture_local events
+	@$(if $(filter-out file,$(origin MOTO_PORT)),MOTO_PORT=$(MOTO_PORT)) $(BIN)/python -m capture_local events
 
 moto: $(BIN)/.installed ## Run only the moto server with the stack's resources (for `sam local start-api`)
 	MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m capture_local moto

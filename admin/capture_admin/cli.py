@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -11,7 +10,7 @@ import boto3
 import click
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 from capture_core.auth.key_items import SETTING_NAMES, ProjectSettings
-from capture_local import names
+from capture_local import names, state
 
 from capture_admin.store import AdminError, KeyAdmin
 
@@ -53,8 +52,7 @@ def _connect(
     endpoint_url: str | None,
 ) -> KeyAdmin:
     if local:
-        port = os.environ.get("MOTO_PORT", str(names.DEFAULT_MOTO_PORT))
-        endpoint_url = endpoint_url or f"http://127.0.0.1:{port}"
+        endpoint_url = endpoint_url or state.moto_endpoint()
         session = boto3.session.Session(
             aws_access_key_id=names.FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=names.FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
@@ -70,7 +68,9 @@ def _connect(
 
 
 @click.group()
-@click.option("--local", is_flag=True, help="The local stack of `make dev` (moto on 127.0.0.1:$MOTO_PORT).")
+@click.option(
+    "--local", is_flag=True, help="The local stack of `make dev` (found from its state file, or MOTO_PORT)."
+)
 @click.option("--table", help="The key table's name.")
 @click.option("--stack", help="A deployed stack's name: its ApiKeysTableName output is the table.")
 @click.option("--profile", help="AWS profile (else the usual AWS credential chain).")
@@ -241,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as error:
         error.show()
         return error.exit_code
-    except (AdminError, ProfileNotFound) as error:
+    except (AdminError, ProfileNotFound, state.NotRunning) as error:
         click.echo(f"error: {error}", err=True)
         return 1
     except NoCredentialsError:

@@ -5,19 +5,8 @@ and S3, the template's functions in this process, and an API Gateway (REST) emul
         ...  # POST to stack.api_url, then stack.read_events()
 """
 
-from capture_local.lambda_context import LambdaContext, lambda_context
-from capture_local.names import BUCKET_NAME, DEMO_PROJECT_ID, DEMO_TOKEN, STREAM_NAME, TABLE_NAME
-from capture_local.rest_event import build_rest_event
-from capture_local.stack import LocalStack
-
-__all__ = [
-    "BUCKET_NAME",
-    "DEMO_PROJECT_ID",
-    "DEMO_TOKEN",
-    "STREAM_NAME",
-    "TABLE_NAME",
-    "LambdaContext",
-    "LocalStack",
-    "build_rest_event",
-    "lambda_context",
-]
+from capture_local.exchanges import Exchange as Exchange
+from capture_local.exchanges import Recorder as Recorder
+from capture_local.names import DEMO_PROJECT_ID as DEMO_PROJECT_ID
+from capture_local.names import DEMO_TOKEN as DEMO_TOKEN
+from capture_local.stack import LocalStack as LocalStack

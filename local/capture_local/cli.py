@@ -1,156 +1,118 @@
-"""`python -m capture_local dev | moto | events | sam-env`: the Makefile's local targets."""
-
-from __future__ import annotations
+"""`python -m capture_local dev | moto | events | sam-env | openapi`: the Makefile's local targets."""
 
 import argparse
+import json
 import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from capture_local import aws, openapi_files
-from capture_local.names import (
-    BUCKET_NAME,
-    DEFAULT_MOTO_PORT,
-    DEFAULT_PORT,
-    DEFAULT_REGION,
-    DEFAULT_TEMPLATE,
-    DEMO_TOKEN,
-    STAGE,
-)
-from capture_local.sam_env import sam_env_json
+from capture_local import aws, names, openapi_files, state
+from capture_local.functions import function_specs
 from capture_local.stack import LocalStack
-from capture_local.stored_events import stored_lines
-from capture_local.template import Template, TemplateError
+from capture_local.template import Template, TemplateError, resolve
+
+TRY = """Try:
+  curl -X POST {url}/capture/ -d '{{"api_key":"{token}","event":"hi","distinct_id":"u1"}}'
+  make events"""
+SAM = """Then (with fake credentials: sam hands the host's to the functions):
+  sam build && AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \\
+    sam local start-api --env-vars local/sam-env.json --add-host host.docker.internal:host-gateway"""
 
 
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "")
-    return int(value) if value.strip() else default
+def _banner(stack: LocalStack, overrides: dict[str, str]) -> str:
+    resources, routes = stack.resources, [f"{'':12}{m} {p:<12} -> {f}" for p, m, f in stack.routes]
+    lines = [f"API         {stack.api_url}  (stage {names.STAGE})", *routes] if stack.serve_api else []
+    lines += [f"moto        {stack.moto_url}  (on {stack.moto_listen_address}, region {stack.region})"]
+    lines += [f"table       {resources.table_name}"]
+    lines += [f"stream      {s.name} -> s3://{s.bucket_name}/{s.prefix}" for s in resources.streams.values()]
+    lines += [f"demo token  {stack.token}  (project {stack.project_id})"]
+    lines += [f"setting     {name}={value}" for name, value in sorted(overrides.items())]
+    hint = TRY.format(url=stack.api_url, token=stack.token) if stack.serve_api else SAM
+    return "\n".join([*lines, "", hint, "", "Ctrl-C stops."])
 
 
-def _region() -> str:
-    return os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
-
-
-def _wait_for_stop_signal() -> None:
-    """Block until Ctrl-C or SIGTERM (what `docker stop`, process managers and `kill` send)."""
+def serve(arguments: argparse.Namespace) -> int:
+    """`dev` (the API and moto) or `moto` (moto alone), until Ctrl-C or SIGTERM, with the state
+    file saying where meanwhile, for `make events` and `capture-keys --local`."""
+    serve_api, environ = arguments.command == "dev", os.environ
+    # A function setting given here (KEY_CACHE_TTL_SECONDS=2) overrides the template's: a revocation
+    # then shows in seconds.
+    settings = {name for spec in function_specs(Template.load(arguments.template)) for name in spec.settings}
+    overrides = {name: value for name, value in environ.items() if name in settings}
+    stack = LocalStack(
+        int(environ.get("PORT") or names.DEFAULT_PORT),
+        int(environ.get("MOTO_PORT") or names.DEFAULT_MOTO_PORT),
+        environ.get("CAPTURE_DEMO_TOKEN") or names.DEMO_TOKEN,
+        # sam's containers reach the host through the Docker bridge, not its loopback: moto alone
+        # listens on every interface unless told otherwise.
+        moto_host="127.0.0.1" if serve_api else environ.get("MOTO_HOST") or "0.0.0.0",  # noqa: S104
+        region=environ.get("AWS_DEFAULT_REGION") or names.DEFAULT_REGION,
+        template_path=arguments.template,
+        serve_api=serve_api,
+        verbose=arguments.verbose or environ.get("CAPTURE_LOCAL_VERBOSE", "") not in {"", "0"},
+        overrides=overrides,
+    )
     stopping = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    while not stopping.wait(0.5):
-        pass
-
-
-def _describe(stack: LocalStack, serve_api: bool) -> str:
-    resources = stack.resources
-    lines = []
-    if serve_api:
-        lines.append(f"API         {stack.api_url}  (stage {STAGE})")
-        lines += [f"{'':14}{method:<4} {path:<12} -> {function}" for path, method, function in stack.routes]
-    lines += [
-        f"moto        {stack.moto_url}  (listening on {stack.moto_listen_address}, region {stack.region})",
-        f"table       {resources.table_name}",
-        f"stream      {resources.stream_name} -> s3://{resources.bucket_name}/{stack.events_prefix}",
-        f"demo token  {stack.token}  (project {stack.project_id})",
-        "",
-    ]
-    if serve_api:
-        port = stack.api_url.rsplit(":", 1)[1]
-        body = f'{{"api_key":"{stack.token}","event":"hi","distinct_id":"u1"}}'
-        lines += ["Try:", f"  curl -X POST localhost:{port}/capture/ -d '{body}'", "  make events", ""]
-    else:
-        lines += [
-            "Then (with fake credentials: sam hands the host's to the functions):",
-            "  sam build && AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \\",
-            "    sam local start-api --env-vars local/sam-env.json \\",
-            "    --add-host host.docker.internal:host-gateway  # on Linux",
-            "",
-        ]
-    lines.append("Ctrl-C stops.")
-    return "\n".join(lines)
-
-
-def _serve(stack: LocalStack, serve_api: bool) -> int:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda signum, frame: stopping.set())
     with stack:
-        print(_describe(stack, serve_api), flush=True)
-        _wait_for_stop_signal()
-        print("\nstopping", flush=True)
+        state.write(stack.api_url if serve_api else None, stack.moto_url)
+        try:
+            print(_banner(stack, overrides), flush=True)
+            stopping.wait()
+            print("\nstopping", flush=True)
+        finally:
+            state.remove()
     return 0
 
 
-def dev(arguments: argparse.Namespace) -> int:
-    stack = LocalStack(
-        port=_env_int("PORT", DEFAULT_PORT),
-        moto_port=_env_int("MOTO_PORT", DEFAULT_MOTO_PORT),
-        token=os.environ.get("CAPTURE_DEMO_TOKEN") or DEMO_TOKEN,
-        region=_region(),
-        template_path=arguments.template,
-    )
-    return _serve(stack, serve_api=True)
-
-
-def moto(arguments: argparse.Namespace) -> int:
-    # sam's containers reach the host through the Docker bridge, not its loopback: listen on all
-    # interfaces unless told otherwise.
-    stack = LocalStack(
-        moto_port=_env_int("MOTO_PORT", DEFAULT_MOTO_PORT),
-        moto_host=os.environ.get("MOTO_HOST") or "0.0.0.0",  # noqa: S104
-        token=os.environ.get("CAPTURE_DEMO_TOKEN") or DEMO_TOKEN,
-        region=_region(),
-        template_path=arguments.template,
-        serve_api=False,
-    )
-    return _serve(stack, serve_api=False)
-
-
 def events(arguments: argparse.Namespace) -> int:
-    endpoint = f"http://127.0.0.1:{_env_int('MOTO_PORT', DEFAULT_MOTO_PORT)}"
-    s3 = aws.client("s3", endpoint, _region())
+    stream = aws.LocalResources.from_template(Template.load(arguments.template)).events
     try:
-        for line in stored_lines(s3, BUCKET_NAME):
+        for line in stream.stored_lines(aws.client("s3", state.moto_endpoint(), names.DEFAULT_REGION)):
             print(line)
-    except (BotoCoreError, ClientError) as error:
-        print(f"cannot read s3://{BUCKET_NAME} on {endpoint}: {error}", file=sys.stderr)
-        print("Is the local stack running (make dev)?", file=sys.stderr)
+    except (BotoCoreError, ClientError, state.NotRunning) as error:
+        print(f"capture-local: cannot read the stored events: {error}", file=sys.stderr)
         return 1
     return 0
 
 
+def sam_env_json(template: Template, moto_port: int = names.DEFAULT_MOTO_PORT) -> str:
+    """`local/sam-env.json`, `sam local start-api --env-vars`: per function, what differs locally of
+    the variables the template declares (SAM overrides no others): resource names, and the endpoint,
+    moto on the host (host.docker.internal: Docker Desktop's name; on Linux, sam needs --add-host)."""
+    refs, document = aws.LocalResources.from_template(template).refs(), {}
+    for spec in function_specs(template):
+        named = [n for n, v in spec.variables.items() if isinstance(v, dict) and v.get("Ref") in refs]
+        variables = {name: resolve(spec.variables[name], refs, f"{spec.logical_id}.{name}") for name in named}
+        variables[names.ENDPOINT_VARIABLE] = f"http://host.docker.internal:{moto_port}"
+        document[spec.logical_id] = dict(sorted(variables.items()))
+    return json.dumps(document, indent=2) + "\n"
+
+
 def sam_env(arguments: argparse.Namespace) -> int:
-    sys.stdout.write(sam_env_json(Template.load(arguments.template)))
+    print(sam_env_json(Template.load(arguments.template)), end="")
     return 0
 
 
-def openapi(arguments: argparse.Namespace) -> int:
-    return openapi_files.main()
-
-
-def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="capture-local", description=__doc__)
-    root.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE, help="the SAM template to emulate")
-    commands = root.add_subparsers(dest="command", required=True)
-    commands.add_parser("dev", help="run the API on PORT (3000) with moto on MOTO_PORT (5000)").set_defaults(
-        run=dev
-    )
-    commands.add_parser("moto", help="run moto with the resources only, for sam local").set_defaults(run=moto)
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="capture-local", description=__doc__)
+    parser.add_argument("--template", type=Path, default=names.DEFAULT_TEMPLATE, help="the SAM template")
+    parser.set_defaults(run=serve, verbose=False)
+    commands = parser.add_subparsers(dest="command", required=True)
+    dev = commands.add_parser("dev", help="run the API on PORT (3000) with moto on MOTO_PORT (5000)")
+    dev.add_argument("--verbose", action="store_true", help="print the functions' log and metric lines too")
+    commands.add_parser("moto", help="run moto with the resources only, for sam local")
     commands.add_parser("events", help="print the stored events, one JSON per line").set_defaults(run=events)
     commands.add_parser("sam-env", help="print local/sam-env.json").set_defaults(run=sam_env)
-    commands.add_parser("openapi", help="write openapi.json and schemas/").set_defaults(run=openapi)
-    return root
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    arguments = parser().parse_args(argv)
+    openapi = commands.add_parser("openapi", help="write openapi.json and schemas/")
+    openapi.set_defaults(run=lambda _: openapi_files.main())
+    arguments = parser.parse_args(argv)
     try:
         return int(arguments.run(arguments))
     except (OSError, TemplateError) as error:

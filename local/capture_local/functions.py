@@ -1,122 +1,75 @@
-"""The template's Lambda functions as the local stack runs them: code folder, handler, sizing,
-environment and the API routes that reach them."""
-
-from __future__ import annotations
+"""The template's Lambda functions as the local stack runs them: code folder, handler, sizing, the
+API resources that reach them, and the environment each one runs with."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from capture_local.names import ENDPOINT_VARIABLE, FAKE_CREDENTIALS
 from capture_local.template import Template, TemplateError, resolve
 
-FUNCTION_TYPE = "AWS::Serverless::Function"
-LAYER_TYPE = "AWS::Serverless::LayerVersion"
-
+Refs = Mapping[str, str]
 # Lambda's own defaults when neither the function nor Globals set them.
-LAMBDA_DEFAULT_MEMORY_MB = 128
-LAMBDA_DEFAULT_TIMEOUT_S = 3
-
-
-@dataclass(frozen=True)
-class ApiRoute:
-    """One `Type: Api` event: a REST resource path and an HTTP method (``ANY`` for all)."""
-
-    resource: str
-    method: str
-    function: str
+LAMBDA_DEFAULTS = {"MemorySize": 128, "Timeout": 3}
 
 
 @dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
     code_dir: Path
-    handler: str
+    handler: str  # "module.function"
     memory_mb: int
     timeout_s: float
     layer_dirs: tuple[Path, ...]
-    environment: Mapping[str, Any]
-    routes: tuple[ApiRoute, ...]
+    variables: Mapping[str, Any]  # Globals' and its own Environment.Variables, unresolved
+    resources: tuple[str, ...]  # the REST resources of its `Type: Api` events
+    settings: frozenset[str]  # the variables that are settings (a literal or a parameter), not names
 
-    @property
-    def module_name(self) -> str:
-        return self.handler.rsplit(".", 1)[0]
-
-    @property
-    def handler_name(self) -> str:
-        return self.handler.rsplit(".", 1)[1]
-
-
-def _setting(template: Template, properties: Mapping[str, Any], name: str, default: Any) -> Any:
-    return properties.get(name, template.function_globals().get(name, default))
-
-
-def _layer_dirs(template: Template, properties: Mapping[str, Any]) -> tuple[Path, ...]:
-    layers = [*template.function_globals().get("Layers", []), *properties.get("Layers", [])]
-    dirs = []
-    for layer in layers:
-        logical_id = layer.get("Ref") if isinstance(layer, dict) else None
-        if logical_id in template.logical_ids_of_type(LAYER_TYPE):
-            dirs.append(template.base_dir / template.properties(logical_id)["ContentUri"])
-    return tuple(dirs)
+    def environment(self, refs: Refs, region: str, endpoint: str, overrides: Refs) -> dict[str, str]:
+        """The function's environment in Lambda, pointed at the local stack: its variables (`refs`
+        says what each `!Ref` stands for), `overrides` of its settings, and what Lambda sets (the
+        layer derives some limits from the memory size)."""
+        where = f"{self.logical_id}.Environment.Variables"
+        return {
+            **{name: resolve(value, refs, f"{where}.{name}") for name, value in self.variables.items()},
+            **{name: value for name, value in overrides.items() if name in self.settings},
+            "AWS_LAMBDA_FUNCTION_NAME": self.logical_id,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_mb),
+            "AWS_LAMBDA_FUNCTION_TIMEOUT": f"{self.timeout_s:g}",
+            **dict.fromkeys(("AWS_REGION", "AWS_DEFAULT_REGION"), region),
+            **FAKE_CREDENTIALS,
+            ENDPOINT_VARIABLE: endpoint,
+            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon runs locally
+        }
 
 
-def _routes(logical_id: str, properties: Mapping[str, Any]) -> tuple[ApiRoute, ...]:
-    events = properties.get("Events") or {}
-    return tuple(
-        ApiRoute(
-            resource=event["Properties"]["Path"],
-            method=event["Properties"]["Method"].upper(),
-            function=logical_id,
-        )
-        for event in events.values()
-        if event.get("Type") == "Api"
-    )
+def _api_resources(logical_id: str, events: Mapping[str, Any]) -> tuple[str, ...]:
+    api = {name: event["Properties"] for name, event in events.items() if event.get("Type") == "Api"}
+    for name, event in api.items():
+        # Every route takes ANY, so that the function answers 405 in the contract's format;
+        # per-method resources would need API Gateway's method matching, not emulated here.
+        if str(event.get("Method")).upper() != "ANY":
+            raise TemplateError(f"{logical_id}.Events.{name}: only Method: any is emulated locally")
+    return tuple(event["Path"] for event in api.values())
 
 
 def function_specs(template: Template) -> list[FunctionSpec]:
-    specs = []
-    for logical_id in template.logical_ids_of_type(FUNCTION_TYPE):
-        properties = template.properties(logical_id)
-        if "InlineCode" in properties or "ImageUri" in properties:
+    common, params = template.function_globals(), template.document.get("Parameters") or {}
+    layers, base, specs = template.logical_ids_of_type("AWS::Serverless::LayerVersion"), template.base_dir, []
+    for logical_id in template.logical_ids_of_type("AWS::Serverless::Function"):
+        own = template.properties(logical_id)
+        if "CodeUri" not in own:
             raise TemplateError(f"{logical_id}: only CodeUri functions are emulated locally")
-        environment = {
-            **((template.function_globals().get("Environment") or {}).get("Variables") or {}),
-            **((properties.get("Environment") or {}).get("Variables") or {}),
-        }
-        specs.append(
-            FunctionSpec(
-                logical_id=logical_id,
-                code_dir=template.base_dir / properties["CodeUri"],
-                handler=_setting(template, properties, "Handler", None),
-                memory_mb=int(_setting(template, properties, "MemorySize", LAMBDA_DEFAULT_MEMORY_MB)),
-                timeout_s=float(_setting(template, properties, "Timeout", LAMBDA_DEFAULT_TIMEOUT_S)),
-                layer_dirs=_layer_dirs(template, properties),
-                environment=environment,
-                routes=_routes(logical_id, properties),
-            )
-        )
+        setting = {**LAMBDA_DEFAULTS, **common, **own}
+        env = {**(common.get("Environment") or {}).get("Variables", {})}
+        env.update((own.get("Environment") or {}).get("Variables", {}))
+        listed = [*common.get("Layers", []), *own.get("Layers", [])]  # !Ref of a local layer, or an ARN
+        refs = [layer.get("Ref") for layer in listed if isinstance(layer, dict)]
+        layer_dirs = tuple(base / template.properties(ref)["ContentUri"] for ref in refs if ref in layers)
+        names = frozenset(k for k, v in env.items() if not isinstance(v, dict) or v.get("Ref") in params)
+        resources = _api_resources(logical_id, own.get("Events") or {})
+        sizing = (setting["Handler"], int(setting["MemorySize"]), float(setting["Timeout"]))
+        code = base / own["CodeUri"]
+        specs.append(FunctionSpec(logical_id, code, *sizing, layer_dirs, env, resources, names))
     return specs
-
-
-def shared_environment(specs: list[FunctionSpec], refs: Mapping[str, str]) -> dict[str, str]:
-    """The one environment every function runs with. The local stack runs all functions in one
-    process, whose environment is shared: functions that need different values cannot be emulated."""
-    resolved = {
-        spec.logical_id: {
-            name: resolve(value, refs, f"{spec.logical_id}.Environment.Variables.{name}")
-            for name, value in spec.environment.items()
-        }
-        for spec in specs
-    }
-    first_id, first = next(iter(resolved.items()), ("", {}))
-    for logical_id, environment in resolved.items():
-        differing = sorted(
-            name for name in first.keys() | environment.keys() if first.get(name) != environment.get(name)
-        )
-        if differing:
-            raise TemplateError(
-                f"{first_id} and {logical_id} set different values for {', '.join(differing)}; the local "
-                "stack runs every function in one process, so their environment variables must agree"
-            )
-    return first

@@ -1,158 +1,127 @@
-"""The local API Gateway: one HTTP request in, the matching function's proxy event out, and its
-proxy response back as HTTP, with API Gateway's own limits and error answers."""
+"""The local API Gateway (REST API, Lambda proxy integration) as a WSGI application: the proxy event
+of a request to the function of the resource it reaches, its proxy response back, and API Gateway's
+own limits and error answers; each exchange recorded for whoever asks, and told in one log line."""
 
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import sys
+import time
 import traceback
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from capture_local.gateway_responses import GatewayAnswer, GatewayResponses
-from capture_local.handlers import LocalFunction
-from capture_local.names import STAGE
+from werkzeug.datastructures import EnvironHeaders
+from werkzeug.exceptions import ClientDisconnected
+from werkzeug.http import HTTP_STATUS_CODES
+
+from capture_local.exchanges import Recorder, Request, Response
+from capture_local.gateway_responses import GatewayResponses
+from capture_local.handlers import Invocation, LocalFunction, events_accepted
 from capture_local.rest_event import ALL_BINARY, build_rest_event
-from capture_local.routing import RouteTable
+from capture_local.routing import RouteMap
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 # API Gateway (REST) refuses request payloads over 10 MB before any function runs.
 API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024
 # A synchronous Lambda invocation takes at most 6 MB of event JSON (base64 body included), so
 # bodies over about 4.5 MB fail even though API Gateway accepted them.
 LAMBDA_MAX_EVENT_BYTES = 6 * 1024 * 1024
-INTERNAL_SERVER_ERROR = "Internal server error"
+# The methods an ANY resource covers; API Gateway answers any other (TRACE, CONNECT, WebDAV's) itself.
+METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+# The environ key of the headers as sent (spelling and repeats kept, as API Gateway hands them on).
+RAW_HEADERS = "capture_local.headers"
 
 
-@dataclass(frozen=True)
-class HttpRequest:
-    method: str
-    target: str
-    headers: Sequence[tuple[str, str]]
-    body: bytes
-    source_ip: str
+def read_body(environ: WSGIEnvironment) -> bytes | None:
+    """The request body; None when it is over API Gateway's cap, read no further than needed to know."""
+    if environ.get("wsgi.input_terminated"):  # chunked: its length shows at its end only
+        size = API_GATEWAY_MAX_BODY_BYTES + 1
+    elif (size := int(environ.get("CONTENT_LENGTH") or 0)) > API_GATEWAY_MAX_BODY_BYTES:
+        return None
+    body = environ["wsgi.input"].read(size) if size > 0 else b""  # the streams read until `size` or the end
+    if len(body) < size and not environ.get("wsgi.input_terminated"):
+        raise ConnectionError("the client went away before the end of its body")
+    return bytes(body) if len(body) <= API_GATEWAY_MAX_BODY_BYTES else None
 
 
-@dataclass(frozen=True)
-class HttpResponse:
-    status: int
-    headers: Sequence[tuple[str, str]]
-    body: bytes
-
-
-class MalformedProxyResponse(ValueError):
-    """The function returned something API Gateway cannot turn into an HTTP response."""
-
-
-def _from_answer(answer: GatewayAnswer) -> HttpResponse:
-    return HttpResponse(answer.status, list(answer.headers.items()), answer.body)
-
-
-def _scalar_header(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def proxy_response_to_http(result: Any, request_id: str) -> HttpResponse:
-    """API Gateway's reading of a Lambda proxy response."""
-    if not isinstance(result, Mapping):
-        raise MalformedProxyResponse(f"the handler returned {type(result).__name__}, not an object")
-    status = result.get("statusCode")
-    if isinstance(status, str) and status.isdigit():
-        status = int(status)
-    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
-        raise MalformedProxyResponse(f"statusCode {status!r} is not an HTTP status")
-    single = result.get("headers") or {}
-    multi = result.get("multiValueHeaders") or {}
-    if not isinstance(single, Mapping) or not isinstance(multi, Mapping):
-        raise MalformedProxyResponse("headers and multiValueHeaders must be objects")
-    # A name in both maps takes the multi-value list, as API Gateway merges them.
-    merged: dict[str, list[str]] = {name: [_scalar_header(value)] for name, value in single.items()}
-    merged.update({name: [_scalar_header(value) for value in values] for name, values in multi.items()})
+def proxy_response(result: Mapping[str, Any], request_id: str) -> Response:
+    """API Gateway's reading of a Lambda proxy response; a name in both header maps takes the list."""
+    merged = {name: [value] for name, value in (result.get("headers") or {}).items()}
+    merged.update(result.get("multiValueHeaders") or {})
     if not any(name.lower() == "content-type" for name in merged):
         merged["Content-Type"] = ["application/json"]
-    merged["x-amzn-RequestId"] = [request_id]
-    body = result.get("body")
-    if body is not None and not isinstance(body, str):
-        raise MalformedProxyResponse("body must be a string")
-    try:
-        payload = (
-            base64.b64decode(body or "", validate=True)
-            if result.get("isBase64Encoded")
-            else (body or "").encode()
-        )
-    except binascii.Error as error:
-        raise MalformedProxyResponse(
-            f"isBase64Encoded is true but the body is not base64: {error}"
-        ) from error
-    return HttpResponse(
-        status, [(name, value) for name, values in merged.items() for value in values], payload
-    )
+    headers = [(name, str(value)) for name, values in merged.items() for value in values]
+    body = result.get("body") or ""
+    payload = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+    return Response(int(result["statusCode"]), [*headers, ("x-amzn-RequestId", request_id)], payload)
 
 
+@dataclass
 class Gateway:
-    def __init__(
-        self,
-        routes: RouteTable,
-        functions: Mapping[str, LocalFunction],
-        responses: GatewayResponses,
-        *,
-        stage: str = STAGE,
-        binary_media_types: Sequence[str] = ALL_BINARY,
-    ) -> None:
-        self.routes = routes
-        self.functions = functions
-        self.responses = responses
-        self.stage = stage
-        self.binary_media_types = binary_media_types
+    routes: RouteMap
+    functions: Mapping[str, LocalFunction]
+    responses: GatewayResponses
+    binary_media_types: Sequence[str] = ALL_BINARY
+    # One line per request, never with the query (it carries payloads and keys); `verbose` adds
+    # the function's own lines and the traceback of a function error.
+    log: Callable[[str], None] | None = None
+    verbose: bool = False
+    recorders: list[Recorder] = field(default_factory=list)
 
-    def request_too_large(self) -> HttpResponse:
-        return _from_answer(self.responses.answer("REQUEST_TOO_LARGE", 413, "Request Too Long"))
-
-    def _failure(self, status: int, reason: str) -> HttpResponse:
-        print(f"capture-local: {reason}", file=sys.stderr)
-        return _from_answer(self.responses.answer("DEFAULT_5XX", status, INTERNAL_SERVER_ERROR))
-
-    def handle(self, request: HttpRequest) -> HttpResponse:
-        target = urlsplit(request.target)
-        path = target.path or "/"
-        route = self.routes.match(request.method, path)
-        if route is None:
-            answer = self.responses.answer(
-                "MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token"
-            )
-            return _from_answer(answer)
+    def handle(self, request: Request) -> tuple[Response, Invocation | None]:
+        """The answer to a request whose body API Gateway took, and the invocation behind it."""
+        headers, render, target = request.headers, self.responses.render, urlsplit(request.target)
+        if request.method not in METHODS:
+            return render("DEFAULT_4XX", 405, f"The method {request.method} is not supported.", headers), None
+        if (route := self.routes.match(path := target.path or "/")) is None:
+            return render("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token", headers), None
         request_id = str(uuid.uuid4())
-        event = build_rest_event(
-            request.method,
-            path,
-            route.resource,
-            request.headers,
-            target.query,
-            request.body,
-            request.source_ip,
-            stage=self.stage,
-            binary_media_types=self.binary_media_types,
-            request_id=request_id,
-        )
-        event_size = len(json.dumps(event).encode())
-        if event_size > LAMBDA_MAX_EVENT_BYTES:
-            # Lambda refuses the invocation (RequestEntityTooLargeException) and API Gateway answers
-            # with an integration error of its own.
-            return self._failure(
-                500, f"event of {event_size} bytes is over Lambda's {LAMBDA_MAX_EVENT_BYTES}"
-            )
+        parts = (request.method, path, route.resource, headers, target.query, request.body, request.source_ip)
+        event = build_rest_event(*parts, binary_media_types=self.binary_media_types, request_id=request_id)
+        # Lambda refuses the invocation (RequestEntityTooLargeException): a 413 tells the SDK not to
+        # send again what can never succeed. (json.dumps writes ASCII: its characters are bytes.)
+        if len(json.dumps(event)) > LAMBDA_MAX_EVENT_BYTES:
+            return render("REQUEST_TOO_LARGE", 413, "Request Too Long", headers), None
+        invocation = self.functions[route.function].invoke(event, request_id)
+        if (error := invocation.error) is not None:
+            note = f"{type(error).__name__}: {error}".splitlines()[0]
+            print(f"capture-local: {route.function} raised {note} (request {request_id})", file=sys.stderr)
+            if self.verbose:
+                traceback.print_exception(error)
+            return render("DEFAULT_5XX", 502, "Internal server error", headers), invocation
+        return proxy_response(invocation.result, request_id), invocation
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        started, invocation = time.monotonic(), None
+        headers = environ.get(RAW_HEADERS) or list(EnvironHeaders(environ).items())
+        refusal = ("REQUEST_TOO_LARGE", 413, "Request Too Long")
         try:
-            result = self.functions[route.function].invoke(event, request_id)
-        except Exception:
-            traceback.print_exc()
-            return self._failure(502, f"{route.function} raised an exception (request {request_id})")
-        try:
-            return proxy_response_to_http(result, request_id)
-        except MalformedProxyResponse as error:
-            return self._failure(502, f"malformed Lambda proxy response from {route.function}: {error}")
+            body = read_body(environ)
+        except (ValueError, OSError, ClientDisconnected):  # a malformed length or chunk, a client gone
+            body, refusal = None, ("DEFAULT_4XX", 400, "Malformed request body")
+        target, source = environ.get("RAW_URI") or environ["PATH_INFO"], environ.get("REMOTE_ADDR", "")
+        request = Request(environ["REQUEST_METHOD"], target, headers, body or b"", source)
+        if body is None:
+            response = self.responses.render(*refusal, headers)
+        else:
+            response, invocation = self.handle(request)
+        for recorder in list(self.recorders):
+            recorder.record(request, response)
+        if self.log is not None:
+            output, ms = invocation.output if invocation else [], (time.monotonic() - started) * 1000
+            line = f"{request.method} {urlsplit(target).path} {response.status} {events_accepted(output)}"
+            self.log("\n".join([*(output if self.verbose else []), f"{line} events {ms:.0f} ms"]))
+        wire = list(response.headers)
+        if response.status >= 200 and response.status not in {204, 304}:
+            wire.append(("Content-Length", str(len(response.body))))
+        if body is None:  # the rest of the body is still on the connection: it cannot carry another request
+            wire.append(("Connection", "close"))
+        start_response(f"{response.status} {HTTP_STATUS_CODES.get(response.status, 'Unknown')}", wire)
+        return [response.body]

@@ -1,117 +1,140 @@
-"""Loads each function's handler the way Lambda does, and invokes it with a Lambda context.
+"""Runs each function as Lambda does, in a container of its own: its modules, environment, stdout.
 
-Lambda puts the function's code folder first on `sys.path`, its layers after it, and imports the
-module named by `Handler` ("capture_handler.lambda_handler") in a fresh interpreter. Here each
-load is such a cold start too: the modules of the code folder and the layers are imported anew,
-in the current environment, and kept apart from `sys.modules`. So a handler module that reads its
-settings at import gets this stack's settings, even when a test imported the same module earlier
-with others, and two functions never share module state, as two Lambda containers would not.
-"""
-
-from __future__ import annotations
+Lambda imports the `Handler` module in a fresh interpreter, code folder first on `sys.path`, layers
+after it. Here the code's and layers' modules are imported anew and kept out of `sys.modules`, so
+functions never share module state; the function's environment is the process's only during the
+import, when the layer reads its settings, credentials and region, so nothing else (a unit test,
+another function) sees them. While a function runs, `sys.stdout` gives its thread's writes (log
+lines, EMF metrics) to its invocation; imports too, as the Logger keeps the stream it finds."""
 
 import importlib
+import io
+import json
+import os
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import Any, TextIO
 
 from capture_local.functions import FunctionSpec
 from capture_local.lambda_context import lambda_context
 
 Handler = Callable[[dict[str, Any], Any], Any]
+# Variables that would send boto3 elsewhere than the fake credentials and the local endpoint.
+SHADOWING_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL")
 
 
-class HandlerLoadError(RuntimeError):
-    """A function's handler cannot be imported as Lambda would import it."""
+class _PerThreadStdout(io.TextIOBase):
+    def __init__(self) -> None:
+        self._lock, self._thread, self._users = threading.Lock(), threading.local(), 0
+        self._replaced: TextIO = sys.__stdout__ or io.StringIO()
+
+    def write(self, text: str) -> int:
+        chunks: list[str] | None = getattr(self._thread, "chunks", None)
+        if chunks is None:
+            return self._replaced.write(text)
+        chunks.append(text)
+        return len(text)
+
+    @contextmanager
+    def captured(self) -> Iterator[list[str]]:
+        """Yields a list that holds, after the block, the lines this thread wrote meanwhile."""
+        with self._lock:
+            if sys.stdout is not self:
+                self._replaced, sys.stdout = sys.stdout, self
+            self._users += 1
+        self._thread.chunks, lines = [], list[str]()
+        try:
+            yield lines
+        finally:
+            lines += [line for line in "".join(self._thread.chunks).splitlines() if line.strip()]
+            self._thread.chunks = None
+            with self._lock:
+                self._users -= 1
+                if self._users == 0 and sys.stdout is self:
+                    sys.stdout = self._replaced
 
 
-def _module_dir(module: ModuleType) -> Path | None:
-    file = getattr(module, "__file__", None)
-    return Path(file).resolve().parent if file else None
+FUNCTION_STDOUT = _PerThreadStdout()
 
 
-def _modules_under(roots: tuple[Path, ...]) -> dict[str, ModuleType]:
-    found = {}
-    for name, module in list(sys.modules.items()):
-        folder = _module_dir(module) if module is not None else None
-        if folder is not None and any(folder.is_relative_to(root) for root in roots):
-            found[name] = module
-    return found
+def _modules_under(roots: tuple[Path, ...]) -> dict[str, Any]:
+    def inside(module: Any) -> bool:
+        file = getattr(module, "__file__", None)
+        return isinstance(file, str) and any(Path(file).resolve().is_relative_to(root) for root in roots)
+
+    return {name: module for name, module in list(sys.modules.items()) if inside(module)}
 
 
 @contextmanager
-def _container(spec: FunctionSpec) -> Iterator[None]:
-    """Imports inside this block see none of the function's modules imported before it, and leave
-    none behind for the rest of the process."""
+def _container(spec: FunctionSpec, variables: Mapping[str, str]) -> Iterator[None]:
+    """Imports inside this block see none of the function's modules imported before it, leave none
+    behind for the rest of the process, and see the environment `variables`, only meanwhile."""
     roots = tuple(path.resolve() for path in (spec.code_dir, *spec.layer_dirs))
     # Kept on sys.path afterwards, as in Lambda, for imports a handler may make later.
-    for position, root in enumerate(roots):
-        if str(root) in sys.path:
-            sys.path.remove(str(root))
-        sys.path.insert(position, str(root))
-    earlier = _modules_under(roots)
+    folders = [str(root) for root in roots]
+    sys.path[:] = [*folders, *(entry for entry in sys.path if entry not in folders)]
+    earlier, environment = _modules_under(roots), dict(os.environ)
     for name in earlier:
         del sys.modules[name]
+    for name in SHADOWING_VARIABLES:
+        os.environ.pop(name, None)
+    os.environ.update(variables)
     importlib.invalidate_caches()
     try:
         yield
     finally:
+        os.environ.clear()
+        os.environ.update(environment)
         for name in _modules_under(roots):
             del sys.modules[name]
         sys.modules.update(earlier)
 
 
-def load_handler(spec: FunctionSpec) -> Handler:
-    with _container(spec):
-        try:
-            module = importlib.import_module(spec.module_name)
-        except ImportError as error:
-            message = f"{spec.logical_id}: cannot import {spec.module_name!r}: {error}"
-            raise HandlerLoadError(message) from error
-    if _module_dir(module) != spec.code_dir.resolve():
-        raise HandlerLoadError(f"{spec.logical_id}: {spec.module_name!r} was found outside {spec.code_dir}")
-    handler = getattr(module, spec.handler_name, None)
-    if not callable(handler):
-        raise HandlerLoadError(f"{spec.logical_id}: {spec.handler} is not a function")
-    return handler  # type: ignore[no-any-return]
+def load_handler(spec: FunctionSpec, variables: Mapping[str, str]) -> Handler:
+    """The handler, imported in its own container with the environment `variables`."""
+    module_name, _, function = spec.handler.rpartition(".")
+    with _container(spec, variables), FUNCTION_STDOUT.captured():
+        return getattr(importlib.import_module(module_name), function)  # type: ignore[no-any-return]
 
 
+def events_accepted(lines: list[str]) -> int:
+    """The events an invocation stored, from its EMF metric `EventsAccepted` (0 without one)."""
+    total = 0
+    for line in (line for line in lines if line.startswith('{"_aws"')):
+        with suppress(ValueError, TypeError, AttributeError):
+            values = json.loads(line).get("EventsAccepted", 0)  # a list when added more than once
+            total += int(sum(values) if isinstance(values, list) else values)
+    return total
+
+
+@dataclass
+class Invocation:
+    result: Any = None  # the proxy response
+    error: Exception | None = None  # or what the handler raised
+    output: list[str] = field(default_factory=list)  # the lines it wrote to stdout
+
+
+@dataclass
 class LocalFunction:
-    """One function's container: its handler, invoked one event at a time like a Lambda
-    execution environment (Powertools keeps per-invocation state in module-level objects)."""
+    """One function's container: its handler, invoked one event at a time like a Lambda execution
+    environment (Powertools keeps per-invocation state in module-level objects)."""
 
-    def __init__(self, spec: FunctionSpec, handler: Handler, region: str) -> None:
-        self.spec = spec
-        self._handler = handler
-        self._region = region
-        self._lock = threading.Lock()
+    spec: FunctionSpec
+    handler: Handler
+    region: str
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def invoke(self, event: Mapping[str, Any], request_id: str) -> Any:
-        context = lambda_context(
-            self.spec.logical_id,
-            self.spec.memory_mb,
-            self.spec.timeout_s,
-            region=self._region,
-            request_id=request_id,
-        )
-        with self._lock:
-            started = time.monotonic()
+    def invoke(self, event: Mapping[str, Any], request_id: str) -> Invocation:
+        spec, invocation = self.spec, Invocation()
+        sizing = (spec.logical_id, spec.memory_mb, spec.timeout_s)
+        context = lambda_context(*sizing, region=self.region, request_id=request_id)
+        with self.lock, FUNCTION_STDOUT.captured() as invocation.output:
             try:
-                return self._handler(dict(event), context)
-            finally:
-                elapsed = time.monotonic() - started
-                if elapsed > self.spec.timeout_s:
-                    print(
-                        f"warning: {self.spec.logical_id} ran {elapsed:.1f} s, over its Timeout of "
-                        f"{self.spec.timeout_s:g} s: on AWS this invocation would have been stopped",
-                        file=sys.stderr,
-                    )
-
-
-def load_function(spec: FunctionSpec, region: str) -> LocalFunction:
-    return LocalFunction(spec, load_handler(spec), region)
+                invocation.result = self.handler(dict(event), context)
+            except Exception as error:  # API Gateway answers a function error itself
+                invocation.error = error
+        return invocation

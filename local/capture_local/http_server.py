@@ -1,153 +1,78 @@
-"""Serves a `Gateway` over HTTP/1.1 with keep-alive (the PostHog SDKs reuse connections)."""
+"""Serves the local API Gateway over HTTP/1.1 with werkzeug's threaded server, keeping connections
+open between requests, as API Gateway does: the PostHog SDKs reuse them."""
 
-from __future__ import annotations
-
-import sys
+import socket
 import threading
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from capture_local.gateway import API_GATEWAY_MAX_BODY_BYTES, Gateway, HttpRequest, HttpResponse
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wsgi import LimitedStream
 
+from capture_local.gateway import API_GATEWAY_MAX_BODY_BYTES, RAW_HEADERS, Gateway
+
+# Of a body refused unread, this much is still read and dropped, so that the client sees the 413
+# rather than a connection reset (closing a socket with unread data resets it).
 _DISCARD_AT_MOST = 64 * 1024 * 1024
 
 
-class BodyTooLarge(Exception):
-    """The request body is over the limit; it was not (completely) read."""
-
-
-class _RequestHandler(BaseHTTPRequestHandler):
+class _Handler(WSGIRequestHandler):
     protocol_version = "HTTP/1.1"
-    server_version = "capture-local"
-    # Idle keep-alive connections are dropped after this long: a stopped server's connection
-    # threads do not outlive it by more.
-    timeout = 30
-    server: GatewayHttpServer
+    timeout = 30  # seconds an idle keep-alive connection (and its thread) lives, the server stopped or not
 
-    def _read_chunked(self, limit: int) -> bytes:
-        body = bytearray()
-        while True:
-            size_line = self.rfile.readline(1024)
-            size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
-            if size == 0:
-                # Trailers, if any, end with an empty line.
-                while self.rfile.readline(65537).strip():
-                    pass
-                return bytes(body)
-            if len(body) + size > limit:
-                raise BodyTooLarge
-            body += self.rfile.read(size)
-            self.rfile.readline(3)
-
-    def _declared_length(self) -> int:
-        return int(self.headers.get("Content-Length") or 0)
-
-    def _read_body(self, limit: int) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked(limit)
-        length = self._declared_length()
-        if length > limit:
-            raise BodyTooLarge
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _discard_body(self) -> None:
-        # Closing a socket with unread data resets the connection, and the client may then never
-        # see the 413 it was sent; reading what was declared (within reason) avoids that.
-        remaining = min(self._declared_length(), _DISCARD_AT_MOST)
-        while remaining > 0:
-            chunk = self.rfile.read(min(remaining, 1 << 16))
-            if not chunk:
-                return
-            remaining -= len(chunk)
+    def _length(self) -> int:
+        text = self.headers.get("Content-Length") or "0"
+        return int(text) if text.isdigit() else 0
 
     def handle_expect_100(self) -> bool:
-        # A client that asks first is told "too large" before it sends the body.
-        try:
-            too_large = self._declared_length() > self.server.max_body_bytes
-        except ValueError:
-            too_large = False
-        if too_large:
-            self.close_connection = True
-            self._write(self.server.gateway.request_too_large())
-            return False
-        return super().handle_expect_100()
+        # A client that asks first gets the 413 instead of "100 Continue", and keeps its body.
+        return self._length() > API_GATEWAY_MAX_BODY_BYTES or super().handle_expect_100()
 
-    def _write(self, response: HttpResponse) -> None:
-        self.send_response(response.status)
-        for name, value in response.headers:
-            if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
-                self.send_header(name, value)
-        has_body = response.status >= 200 and response.status not in {
-            HTTPStatus.NO_CONTENT,
-            HTTPStatus.NOT_MODIFIED,
-        }
-        if has_body:
-            self.send_header("Content-Length", str(len(response.body)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
+    def run_wsgi(self) -> None:
+        # werkzeug's own runner closes every connection after one request. This one keeps it open,
+        # since the gateway reads each body whole or answers with "Connection: close".
+        environ, answer = self.make_environ(), list[Any]()
+        environ[RAW_HEADERS] = list(self.headers.items())
+        if not environ.get("wsgi.input_terminated"):
+            # The body ends at its declared length: what follows is the connection's next request.
+            environ["wsgi.input"] = LimitedStream(self.rfile, self._length())  # type: ignore[arg-type]
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answer.extend([status, headers])
+            return self.wfile.write
+
+        body = b"".join(self.server.app(environ, start_response))
+        code, _, reason = answer[0].partition(" ")
+        self.send_response(int(code), reason)
+        for name, value in answer[1]:
+            self.send_header(name, value)  # "Connection: close" sets close_connection
         self.end_headers()
-        if has_body and self.command != "HEAD":
-            self.wfile.write(response.body)
+        self.wfile.write(body if self.command != "HEAD" else b"")
+        self.wfile.flush()
+        stream, expects = environ["wsgi.input"], self.headers.get("Expect", "").lower() == "100-continue"
+        if self.close_connection and isinstance(stream, LimitedStream) and not expects:
+            remaining = min(stream.limit - stream.tell(), _DISCARD_AT_MOST)
+            while remaining > 0 and (chunk := self.rfile.read(min(remaining, 1 << 16))):
+                remaining -= len(chunk)
 
-    def _serve(self) -> None:
-        gateway = self.server.gateway
-        try:
-            body = self._read_body(self.server.max_body_bytes)
-        except BodyTooLarge:
-            # The rest of the body is still on the connection: it cannot carry another request.
-            self.close_connection = True
-            self._write(gateway.request_too_large())
-            self._discard_body()
-            return
-        except ValueError:
-            self.close_connection = True
-            self.send_error(HTTPStatus.BAD_REQUEST, "Malformed Content-Length or chunked body")
-            return
-        request = HttpRequest(
-            method=self.command,
-            target=self.path,
-            headers=list(self.headers.items()),
-            body=body,
-            source_ip=self.client_address[0],
-        )
-        self._write(gateway.handle(request))
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.server.access_log:
-            sys.stderr.write(f"{self.address_string()} - {format % args}\n")
+    def log(self, type: str, message: str, *args: Any) -> None:
+        """No werkzeug access or error log: the gateway writes one line per request itself."""
 
 
-class GatewayHttpServer(ThreadingHTTPServer):
-    daemon_threads = True
+class ApiServer:
+    """werkzeug's threaded server for the gateway, started."""
 
-    def __init__(
-        self,
-        address: tuple[str, int],
-        gateway: Gateway,
-        *,
-        max_body_bytes: int = API_GATEWAY_MAX_BODY_BYTES,
-        access_log: bool = True,
-    ) -> None:
-        self.gateway = gateway
-        self.max_body_bytes = max_body_bytes
-        self.access_log = access_log
-        super().__init__(address, _RequestHandler)
-
-    @property
-    def port(self) -> int:
-        return int(self.server_address[1])
-
-    def start(self) -> threading.Thread:
-        thread = threading.Thread(target=self.serve_forever, name="capture-local-api", daemon=True)
-        thread.start()
-        return thread
+    def __init__(self, host: str, port: int, gateway: Gateway) -> None:
+        try:  # bound here, so that a busy port is an error to report (werkzeug would exit)
+            listener = socket.create_server((host, port))
+        except OSError as error:
+            message = f"cannot serve the API on {host}:{port} ({error.strerror}); set PORT to a free port"
+            raise OSError(message) from error
+        with listener:
+            fd, port = listener.fileno(), listener.getsockname()[1]
+            self._server = make_server(host, port, gateway, threaded=True, request_handler=_Handler, fd=fd)
+        self.port = port
+        threading.Thread(target=self._server.serve_forever, name="capture-local-api", daemon=True).start()
 
     def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
+        self._server.shutdown()
+        self._server.server_close()

@@ -1,13 +1,7 @@
-"""Names and defaults of the local stack, in one place: the CLI, the stack, the sam-env file and the
-tests all derive from these."""
+"""Names and defaults of the local stack, in one place: the CLI, the stack and the tests use these."""
 
-from __future__ import annotations
-
+import re
 from pathlib import Path
-
-TABLE_NAME = "capture-local-api-keys"
-STREAM_NAME = "capture-local-events"
-BUCKET_NAME = "capture-local-events"
 
 DEMO_TOKEN = "phc_local_demo_token"  # noqa: S105 (a project token is public: browsers send it)
 DEMO_PROJECT_ID = 1
@@ -22,19 +16,33 @@ STAGE = "local"
 ACCOUNT_ID = "123456789012"
 
 # Fake credentials: with them no request can reach a real AWS account, even by mistake.
-FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-}
+_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN")
+FAKE_CREDENTIALS = dict.fromkeys(_CREDENTIALS, "testing")
 
 # The package lives in <repository>/local/capture_local, next to the template it emulates.
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TEMPLATE = REPOSITORY_ROOT / "template.yaml"
+# Where a running `make dev` writes where it serves (ignored by git).
+STATE_FILE = REPOSITORY_ROOT / ".capture-local.json"
 
 # The functions' setting that points every AWS client at another endpoint (empty in AWS).
 ENDPOINT_VARIABLE = "CAPTURE_AWS_ENDPOINT_URL"
-
 # Template parameters the local stack sets differently from their defaults.
 LOCAL_PARAMETERS = {"ServeOpenApi": "true"}
+# Settings that point at what Lambda would find under /opt (a layer's files), here in the repository.
+LOCAL_SETTINGS = {"STATIC_ASSETS_DIR": str(REPOSITORY_ROOT / "layers" / "static" / "posthog-js")}
+# The stream of analytics events, which `make events` and `LocalStack.read_events()` read.
+EVENTS_STREAM_ID = "EventsStream"
+# The stream of session recordings, which `make recordings` and `read_recordings()` read.
+RECORDINGS_STREAM_ID = "RecordingsStream"
+
+
+def local_name(logical_id: str) -> str:
+    """A table's, bucket's or stream's local name: its logical id in kebab case without its type
+    ("ApiKeysTable" -> "capture-local-api-keys"), so that a resource the template adds has one too."""
+    stem = re.sub(r"(?<=.)(Table|Bucket|Stream)$", "", logical_id)
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+", stem)
+    return "-".join(["capture-local", *(word.lower() for word in words)])
+
+
+TABLE_NAME, STREAM_NAME = local_name("ApiKeysTable"), local_name(EVENTS_STREAM_ID)  # the tools' defaults

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from unittest import mock
 
 from capture_core.docs.openapi import published_files
 from capture_core.settings import Settings
 from capture_core.wiring import documented_apps
 
-from capture_local.aws import aws_environment, environment
-from capture_local.names import DEFAULT_REGION, REPOSITORY_ROOT
+from capture_local.names import DEFAULT_REGION, FAKE_CREDENTIALS, REPOSITORY_ROOT
+
+# The resolvers' AWS clients are made, never called: fake credentials keep that offline.
+_ENVIRONMENT = {**FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": DEFAULT_REGION}
 
 
 def generated() -> dict[Path, str]:
     """The published files as the code generates them."""
-    # The resolvers' AWS clients are made, never called: fake credentials keep that offline.
-    with environment(aws_environment(DEFAULT_REGION)):
+    with mock.patch.dict(os.environ, _ENVIRONMENT):
         apps = documented_apps(Settings())
     return published_files(apps, REPOSITORY_ROOT)
 

@@ -1,35 +1,19 @@
-"""Which REST API resource, and so which function, a request reaches: API Gateway's matching rules.
+"""Which REST API resource, and so which function, a path reaches, by API Gateway's rules for the
+two kinds the template uses. A literal one ("/batch") never ends in "/" and takes the path with one
+trailing slash too (the event's `path` keeps it). A greedy one ("/static/{proxy+}") takes any rest
+of the path as the `proxy` parameter. Literal resources win, then the longest greedy prefix."""
 
-- A resource path never ends in "/", and one trailing slash of the request is ignored:
-  "/capture/" reaches the "/capture" resource (the event's `path` keeps the slash).
-- Literal resources win over `{param}` ones, and greedy `{proxy+}` resources are tried last.
-- A resource without the request's method (and no ANY) is not a match.
-"""
-
-from __future__ import annotations
-
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cache
+from typing import NamedTuple
 
-from capture_local.functions import ApiRoute
+from capture_local.template import TemplateError
 
-ANY = "ANY"
-_PARAMETER = re.compile(r"\{([A-Za-z0-9_.-]+)(\+?)\}")
+GREEDY = "{proxy+}"
 
 
-@cache
-def _resource_pattern(resource: str) -> re.Pattern[str]:
-    pattern, position = "", 0
-    for match in _PARAMETER.finditer(resource):
-        pattern += re.escape(resource[position : match.start()])
-        name, greedy = match.group(1), match.group(2)
-        group = re.sub(r"[^A-Za-z0-9_]", "_", name)
-        pattern += f"(?P<{group}>.+)" if greedy else f"(?P<{group}>[^/]+)"
-        position = match.end()
-    pattern += re.escape(resource[position:])
-    return re.compile(pattern)
+class Route(NamedTuple):
+    resource: str
+    function: str
 
 
 def literal_resource(path: str) -> str:
@@ -37,38 +21,30 @@ def literal_resource(path: str) -> str:
     return path[:-1] if len(path) > 1 and path.endswith("/") else path
 
 
-def _match(resource: str, path: str) -> re.Match[str] | None:
-    # A greedy parameter keeps a trailing slash ("/a/b/" -> proxy "a/b/"); other resources ignore one.
-    pattern = _resource_pattern(resource)
-    return pattern.fullmatch(path) or pattern.fullmatch(literal_resource(path))
-
-
 def path_parameters(resource: str, path: str) -> dict[str, str] | None:
-    """The values of the resource's `{param}` parts in `path`; None when it has none (or no match)."""
-    names = [match.group(1) for match in _PARAMETER.finditer(resource)]
-    match = _match(resource, path)
-    if not names or match is None:
-        return None
-    return dict(zip(names, match.groups(), strict=True))
+    """API Gateway's `pathParameters` for `path` at `resource`: None for a literal resource."""
+    prefix = resource.removesuffix(GREEDY)
+    return {"proxy": path[len(prefix) :]} if prefix != resource and path.startswith(prefix) else None
 
 
-def _specificity(route: ApiRoute) -> tuple[bool, int, int]:
-    parameters = _PARAMETER.findall(route.resource)
-    greedy = any(plus for _, plus in parameters)
-    return (greedy, len(parameters), -len(route.resource))
+class RouteMap:
+    """The template's resources, each reaching one function."""
 
+    def __init__(self, routes: Iterable[Route]) -> None:
+        routes = list(routes)
+        for resource, _ in routes:
+            prefix = resource.removesuffix(GREEDY)
+            if "{" in prefix or not (prefix == resource or prefix.endswith("/")):
+                raise TemplateError(f"{resource}: only literal paths and a trailing /{GREEDY} are emulated")
+        self.literal = {route.resource: route for route in routes if not route.resource.endswith(GREEDY)}
+        greedy = [route for route in routes if route.resource.endswith(GREEDY)]
+        self.greedy = sorted(greedy, key=lambda route: -len(route.resource))
 
-@dataclass(frozen=True)
-class RouteTable:
-    routes: tuple[ApiRoute, ...]
-
-    @classmethod
-    def of(cls, routes: Iterable[ApiRoute]) -> RouteTable:
-        return cls(tuple(sorted(routes, key=_specificity)))
-
-    def match(self, method: str, path: str) -> ApiRoute | None:
-        """The route a request reaches, or None (API Gateway then answers 403 itself)."""
-        for route in self.routes:
-            if route.method in {ANY, method.upper()} and _match(route.resource, path):
+    def match(self, path: str) -> Route | None:
+        """The route `path` reaches, or None (API Gateway then answers 403 itself)."""
+        if literal := self.literal.get(literal_resource(path or "/")):
+            return literal
+        for route in self.greedy:  # "/static/" does not reach "/static/{proxy+}": it needs a rest
+            if (path_parameters(route.resource, path) or {}).get("proxy"):
                 return route
         return None

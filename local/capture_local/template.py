@@ -1,14 +1,11 @@
-"""Reads the SAM template the local stack emulates, so local resources cannot drift from it.
-
-CloudFormation short tags (``!Ref X``, ``!GetAtt X.Arn``, ``!Sub "..."``) become their long forms
-(``{"Ref": "X"}``, ``{"Fn::GetAtt": "X.Arn"}``, ...), which is all the local stack needs to read them.
-"""
+"""Reads the SAM template the local stack emulates, so local resources cannot drift from it. Short
+tags (`!Ref X`, `!GetAtt X.Arn`, `!Sub "..."`) become their long forms (`{"Ref": "X"}`, ...)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +21,10 @@ class _CloudFormationLoader(yaml.SafeLoader):
 
 
 def _intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    key = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
-    return {key: value}
+    tag = loader.resolve(type(node), node.value, (True, False))  # type: ignore[no-untyped-call]
+    untagged = type(node)(tag, node.value, node.start_mark, node.end_mark)  # the node as if plain
+    name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
+    return {name: loader.construct_object(untagged, deep=True)}
 
 
 _CloudFormationLoader.add_multi_constructor("!", _intrinsic)
@@ -51,26 +43,30 @@ class Template:
 
     document: Mapping[str, Any]
     base_dir: Path
-    resources: Mapping[str, Any] = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "resources", self.document["Resources"])
 
     @classmethod
     def load(cls, path: Path) -> Template:
         return cls(load_template_text(path.read_text(encoding="utf-8")), path.resolve().parent)
 
+    @property
+    def resources(self) -> Mapping[str, Any]:
+        return self.document["Resources"]  # type: ignore[no-any-return]
+
     def properties(self, logical_id: str) -> Mapping[str, Any]:
-        resource = self.resources.get(logical_id)
-        if resource is None:
+        if logical_id not in self.resources:
             raise TemplateError(f"the template has no resource {logical_id!r}")
-        return resource.get("Properties") or {}
+        return self.resources[logical_id].get("Properties") or {}
 
     def logical_ids_of_type(self, resource_type: str) -> list[str]:
         return [name for name, body in self.resources.items() if body.get("Type") == resource_type]
 
     def function_globals(self) -> Mapping[str, Any]:
         return (self.document.get("Globals") or {}).get("Function") or {}
+
+    def binary_media_types(self) -> tuple[str, ...]:
+        """The API's BinaryMediaTypes: bodies of these types reach the functions base64-encoded."""
+        apis = self.logical_ids_of_type("AWS::Serverless::Api")
+        return tuple(map(str, self.properties(apis[0]).get("BinaryMediaTypes", ()))) if apis else ()
 
     def parameter_defaults(self) -> dict[str, str]:
         parameters = self.document.get("Parameters") or {}
@@ -79,26 +75,21 @@ class Template:
 
 def scalar_text(value: Any) -> str:
     """A scalar as CloudFormation passes it on: environment variables and parameters are strings."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float | str):
-        return str(value)
+    if isinstance(value, bool | int | float | str):
+        return str(value).lower() if isinstance(value, bool) else str(value)
     raise TemplateError(f"expected a scalar, got {value!r}")
-
-
-_SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
 
 
 def resolve(value: Any, refs: Mapping[str, str], where: str) -> str:
     """The string a scalar or an intrinsic (`Ref`, `Fn::Sub` of Refs) stands for, given what each
     logical id or parameter resolves to locally. Anything else is refused, naming `where`."""
-    if isinstance(value, dict) and len(value) == 1:
-        ((function, argument),) = value.items()
-        if function == "Ref":
-            if argument not in refs:
-                raise TemplateError(f"{where}: no local value for !Ref {argument}")
-            return refs[argument]
-        if function == "Fn::Sub" and isinstance(argument, str):
-            return _SUB_VARIABLE.sub(lambda match: resolve({"Ref": match.group(1)}, refs, where), argument)
-        raise TemplateError(f"{where}: {function} is not emulated locally")
-    return scalar_text(value)
+    if not (isinstance(value, dict) and len(value) == 1):
+        return scalar_text(value)
+    ((function, argument),) = value.items()
+    if function == "Ref":
+        if argument not in refs:
+            raise TemplateError(f"{where}: no local value for !Ref {argument}")
+        return refs[argument]
+    if function == "Fn::Sub" and isinstance(argument, str):
+        return re.sub(r"\$\{([^}!]+)\}", lambda name: resolve({"Ref": name[1]}, refs, where), argument)
+    raise TemplateError(f"{where}: {function} is not emulated locally")

@@ -1,20 +1,28 @@
 """The local stack (moto, the template's resources and functions, the API) for the whole session.
 
-While it runs, its environment (fake AWS credentials, the functions' variables) is the process's.
+It leaves the process environment alone: each function's environment is its own.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
-from capture_local import LocalStack
-from support.wire_tap import WireTap
+from capture_local import LocalStack, Recorder
+
+_BEFORE_ANY_STACK = dict(os.environ)
+
+
+@pytest.fixture(scope="session")
+def environment_before_stack() -> dict[str, str]:
+    """The process environment as it was before any local stack started."""
+    return _BEFORE_ANY_STACK
 
 
 @pytest.fixture(scope="session")
 def local_stack() -> Iterator[LocalStack]:
-    with LocalStack(port=0, moto_port=0, access_log=False) as stack:
+    with LocalStack(port=0, moto_port=0, log_requests=False) as stack:
         yield stack
 
 
@@ -26,8 +34,8 @@ def _resources(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture
-def wire_tap(local_stack: LocalStack) -> Iterator[WireTap]:
-    """A recording proxy in front of the local API: point an SDK at `wire_tap.url` and read back
-    each request and answer as it crossed the wire."""
-    with WireTap(local_stack.api_url) as tap:
-        yield tap
+def wire(local_stack: LocalStack) -> Iterator[Recorder]:
+    """Every exchange the local API answers during the test, as it crossed the wire: point an SDK
+    at `local_stack.api_url` and read back each request and answer."""
+    with local_stack.recording() as recorder:
+        yield recorder

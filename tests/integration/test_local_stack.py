@@ -5,6 +5,9 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
+import os
+import socket
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,8 +15,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from capture_core.settings import Settings
 from capture_local import DEMO_PROJECT_ID, LocalStack
 from capture_local.cli import main
+from capture_local.gateway import LAMBDA_MAX_EVENT_BYTES
 
 pytestmark = pytest.mark.integration
 
@@ -182,6 +187,115 @@ def test_a_body_over_api_gateways_10_mb_is_refused_before_it_is_read(local_stack
     assert (body["type"], body["code"], body["attr"]) == ("validation_error", "request_too_large", None)
 
 
+@pytest.mark.parametrize("sent", [b"", b"x" * 1000], ids=["before its body", "mid-body"])
+def test_a_client_that_drops_the_connection_is_not_invoked_for_and_leaves_no_traceback(
+    local_stack: LocalStack, capfd: pytest.CaptureFixture[str], sent: bytes
+):
+    address = urlsplit(local_stack.api_url)
+    with local_stack.recording() as wire:
+        with socket.create_connection((address.hostname or "", address.port or 0)) as client:
+            client.sendall(b"POST /batch/ HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + sent)
+        (exchange,) = wire.wait_for(bool, 5)
+        time.sleep(0.2)  # the answer's write to the closed connection fails after it is recorded
+
+    assert (exchange.status, json.loads(exchange.response_body)["detail"]) == (400, "Malformed request body")
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_client_that_expects_100_continue_gets_the_413_before_sending_its_body(local_stack: LocalStack):
+    connection = connect(local_stack)
+    try:
+        connection.putrequest("POST", "/batch/")
+        connection.putheader("Content-Length", str(10 * 1024 * 1024 + 1))
+        connection.putheader("Expect", "100-continue")
+        connection.endheaders()
+        response = connection.getresponse()
+        body = json.loads(response.read())
+    finally:
+        connection.close()
+
+    assert (response.status, body["code"]) == (413, "request_too_large")
+
+
+def test_a_client_that_expects_100_continue_is_told_to_send_its_body(local_stack: LocalStack):
+    user = unique_id()
+    body = event_body(local_stack, user)
+    connection = connect(local_stack)
+    try:
+        connection.putrequest("POST", "/capture/")
+        connection.putheader("Content-Length", str(len(body)))
+        connection.putheader("Expect", "100-continue")
+        connection.endheaders()
+        assert connection.sock is not None
+        assert connection.sock.recv(1024).startswith(b"HTTP/1.1 100 Continue")
+        connection.send(body)
+        response = connection.getresponse()
+        response.read()
+    finally:
+        connection.close()
+
+    assert response.status == 200
+    assert len(stored_for(local_stack, user)) == 1
+
+
+def test_a_body_whose_event_is_over_lambdas_6_mb_is_a_413_not_worth_retrying(local_stack: LocalStack):
+    # Base64 makes 4.5 MB of body into 6 MB of event: API Gateway takes it, Lambda does not.
+    body = b"x" * (LAMBDA_MAX_EVENT_BYTES // 4 * 3 + 1)
+    reply = request(local_stack, "POST", "/batch/", body, {"Origin": "https://app.example"})
+
+    assert (reply.status, reply.json()["code"]) == (413, "request_too_large")
+    assert reply.headers["Access-Control-Allow-Origin"] == "https://app.example"
+    assert reply.headers["Retry-After"] is None
+
+
+@pytest.mark.parametrize("method", ["TRACE", "PROPFIND", "CONNECT"])
+def test_a_method_api_gateway_refuses_gets_a_contract_error_with_cors(local_stack: LocalStack, method: str):
+    reply = request(local_stack, method, "/capture/", None, {"Origin": "https://app.example"})
+
+    assert (reply.status, reply.json()["type"]) == (400, "validation_error")
+    assert reply.headers["Content-Type"] == "application/json"
+    assert reply.headers["Access-Control-Allow-Origin"] == "https://app.example"
+
+
+def test_the_process_environment_holds_none_of_the_functions_variables(
+    local_stack: LocalStack, environment_before_stack: dict[str, str]
+):
+    for function in ("CaptureFunction", "BatchFunction"):
+        variables = local_stack.environment(function)
+        assert {name: os.environ.get(name) for name in variables} == {
+            name: environment_before_stack.get(name) for name in variables
+        }
+
+
+def test_settings_read_in_the_test_process_are_the_defaults(local_stack: LocalStack):
+    fields = {name.lower() for name in local_stack.environment("CaptureFunction")} & set(
+        Settings.model_fields
+    )
+    assert {"events_stream_name", "key_cache_ttl_seconds", "aws_lambda_function_memory_size"} <= fields
+    settings = Settings()
+    assert {name: getattr(settings, name) for name in fields} == {
+        name: Settings.model_fields[name].default for name in fields
+    }
+
+
+def test_each_function_has_its_own_memory_size(local_stack: LocalStack):
+    assert local_stack.environment("CaptureFunction")["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "512"
+    assert local_stack.environment("BatchFunction")["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "1024"
+
+
+def test_the_recording_holds_each_exchange_as_sent_and_answered(local_stack: LocalStack):
+    body = event_body(local_stack, unique_id())
+    with local_stack.recording() as recorder:
+        request(local_stack, "POST", "/capture/?ver=1", body, {"X-Test": "1"})
+
+    (exchange,) = recorder.exchanges
+    assert (exchange.method, exchange.target, exchange.body, exchange.status) == (
+        "POST", "/capture/?ver=1", body, 200,
+    )  # fmt: skip
+    assert ("X-Test", "1") in exchange.request_headers
+    assert json.loads(exchange.response_body) == {"status": 1}
+
+
 def test_the_events_command_prints_the_stored_lines(
     local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
@@ -190,6 +304,5 @@ def test_the_events_command_prints_the_stored_lines(
     monkeypatch.setenv("MOTO_PORT", str(local_stack.moto_port))
 
     assert main(["events"]) == 0
-    # The functions run in this process: their metric lines are in the captured output too.
     printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [event["event"] for event in printed if event.get("distinct_id") == user] == ["clicked"]

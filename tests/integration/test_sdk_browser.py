@@ -13,9 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from capture_local import LocalStack
+from capture_local import Exchange, LocalStack, Recorder
+from support.exchanges import events, header, path, query, response_header, sent_events
 from support.js_sdk import assert_stored_once_as_sent, require_chromium, require_js_sdks, running_driver
-from support.wire_tap import Exchange, WireTap, sent_events
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -34,10 +34,19 @@ def _browser() -> None:
     require_chromium()
 
 
-def browser_client(tap: WireTap, token: str, distinct_id: str, scenario: str) -> Any:
+def browser_client(stack: LocalStack, token: str, distinct_id: str, scenario: str) -> Any:
     return running_driver(
         "browser_client.mjs",
-        *("--api-host", tap.url, "--token", token, "--distinct-id", distinct_id, "--scenario", scenario),
+        *(
+            "--api-host",
+            stack.api_url,
+            "--token",
+            token,
+            "--distinct-id",
+            distinct_id,
+            "--scenario",
+            scenario,
+        ),
         *("--timeout-ms", "10000"),
         timeout=DRIVER_TIMEOUT_S,
     )
@@ -63,11 +72,11 @@ def assert_no_browser_errors(report: dict[str, Any]) -> None:
 
 def assert_answered_cross_origin(exchanges: list[Exchange], origin: str) -> None:
     for exchange in exchanges:
-        assert exchange.header("Origin") == origin
-        assert exchange.response_header("Access-Control-Allow-Origin") == origin
-        assert exchange.response_header("Access-Control-Allow-Credentials") == "true"
+        assert header(exchange, "Origin") == origin
+        assert response_header(exchange, "Access-Control-Allow-Origin") == origin
+        assert response_header(exchange, "Access-Control-Allow-Credentials") == "true"
     for post in [exchange for exchange in exchanges if exchange.method == "POST"]:
-        assert (post.path, post.status, json.loads(post.response_body)) == ("/e/", 200, {"status": 1})
+        assert (path(post), post.status, json.loads(post.response_body)) == ("/e/", 200, {"status": 1})
 
 
 def wire_uuids(exchanges: list[Exchange]) -> list[str]:
@@ -102,19 +111,17 @@ def carried(uuids: set[str]) -> Callable[[list[Exchange]], bool]:
     return done
 
 
-def test_posthog_js_gzip_text_plain_batches_are_stored_once_as_sent(
-    local_stack: LocalStack, wire_tap: WireTap
-):
+def test_posthog_js_gzip_text_plain_batches_are_stored_once_as_sent(local_stack: LocalStack, wire: Recorder):
     user = f"web-{uuid.uuid4()}"
-    with browser_client(wire_tap, local_stack.token, user, "gzip") as report:
-        exchanges = wire_tap.exchanges
+    with browser_client(local_stack, local_stack.token, user, "gzip") as report:
+        exchanges = wire.exchanges
 
     assert_no_browser_errors(report)
     sent = report["sent"]
     assert wire_uuids(exchanges) == sorted(event["uuid"] for event in sent)
     # Gzip bodies labelled text/plain are "simple" requests: no preflight.
     assert {exchange.method for exchange in exchanges} == {"POST"}
-    assert {post.header("Content-Type") for post in exchanges} == {"text/plain"}
+    assert {header(post, "Content-Type") for post in exchanges} == {"text/plain"}
     assert all(post.body.startswith(GZIP_MAGIC) for post in exchanges)
     assert_answered_cross_origin(exchanges, report["page_origin"])
 
@@ -123,11 +130,11 @@ def test_posthog_js_gzip_text_plain_batches_are_stored_once_as_sent(
 
 
 def test_posthog_js_uncompressed_json_passes_the_cors_preflight_and_is_stored_once(
-    local_stack: LocalStack, wire_tap: WireTap
+    local_stack: LocalStack, wire: Recorder
 ):
     user = f"web-{uuid.uuid4()}"
-    with browser_client(wire_tap, local_stack.token, user, "json") as report:
-        exchanges = wire_tap.exchanges
+    with browser_client(local_stack, local_stack.token, user, "json") as report:
+        exchanges = wire.exchanges
 
     assert_no_browser_errors(report)
     sent = report["sent"]
@@ -136,15 +143,15 @@ def test_posthog_js_uncompressed_json_passes_the_cors_preflight_and_is_stored_on
     assert exchanges[0].method == "OPTIONS"
     preflights = [exchange for exchange in exchanges if exchange.method == "OPTIONS"]
     for preflight in preflights:
-        assert preflight.path == "/e/"
-        assert preflight.header("Access-Control-Request-Method") == "POST"
-        assert preflight.header("Access-Control-Request-Headers") == "content-type"
+        assert path(preflight) == "/e/"
+        assert header(preflight, "Access-Control-Request-Method") == "POST"
+        assert header(preflight, "Access-Control-Request-Headers") == "content-type"
         assert 200 <= preflight.status < 300
-        assert "POST" in (preflight.response_header("Access-Control-Allow-Methods") or "")
-        assert "content-type" in (preflight.response_header("Access-Control-Allow-Headers") or "").lower()
+        assert "POST" in (response_header(preflight, "Access-Control-Allow-Methods") or "")
+        assert "content-type" in (response_header(preflight, "Access-Control-Allow-Headers") or "").lower()
     posts = [exchange for exchange in exchanges if exchange.method == "POST"]
     assert len(posts) + len(preflights) == len(exchanges)
-    assert {post.header("Content-Type") for post in posts} == {"application/json"}
+    assert {header(post, "Content-Type") for post in posts} == {"application/json"}
     assert_answered_cross_origin(exchanges, report["page_origin"])
 
     stored = assert_stored_once_as_sent(local_stack, sent)
@@ -152,7 +159,7 @@ def test_posthog_js_uncompressed_json_passes_the_cors_preflight_and_is_stored_on
 
 
 @pytest.mark.parametrize(
-    ("scenario", "content_type", "query"),
+    ("scenario", "content_type", "wanted_query"),
     [
         ("beacon", "text/plain", {}),
         ("beacon-base64", "application/x-www-form-urlencoded", {"compression": "base64"}),
@@ -160,13 +167,13 @@ def test_posthog_js_uncompressed_json_passes_the_cors_preflight_and_is_stored_on
     ids=["gzip", "base64"],
 )
 def test_posthog_js_beacon_on_page_unload_is_stored_once(
-    local_stack: LocalStack, wire_tap: WireTap, scenario: str, content_type: str, query: dict[str, str]
+    local_stack: LocalStack, wire: Recorder, scenario: str, content_type: str, wanted_query: dict[str, str]
 ):
     user = f"web-{uuid.uuid4()}"
-    with browser_client(wire_tap, local_stack.token, user, scenario) as report:
+    with browser_client(local_stack, local_stack.token, user, scenario) as report:
         # A beacon outlives its page: Chromium stays open until the API has answered it.
         queued = {event["uuid"] for event in report["sent"] if event["event"] != "$pageview"}
-        exchanges = wire_tap.wait_for(carried(queued), BEACON_TIMEOUT_S)
+        exchanges = wire.wait_for(carried(queued), BEACON_TIMEOUT_S)
 
     assert_no_browser_errors(report)
     sent = report["sent"]
@@ -180,11 +187,11 @@ def test_posthog_js_beacon_on_page_unload_is_stored_once(
     # The queued events left in one request the page could not have made with fetch or XHR (those
     # are CORS-mode requests): navigator.sendBeacon's.
     (beacon,) = [
-        post for post in exchanges if post.method == "POST" and {e["uuid"] for e in post.events()} == queued
+        post for post in exchanges if post.method == "POST" and {e["uuid"] for e in events(post)} == queued
     ]
-    assert beacon.header("Sec-Fetch-Mode") == "no-cors"
-    assert beacon.header("Content-Type") == content_type
-    assert beacon.query.items() >= query.items()
+    assert header(beacon, "Sec-Fetch-Mode") == "no-cors"
+    assert header(beacon, "Content-Type") == content_type
+    assert query(beacon).items() >= wanted_query.items()
     assert beacon.body.startswith(GZIP_MAGIC) == (scenario == "beacon")
     assert_answered_cross_origin(exchanges, report["page_origin"])
 
@@ -197,10 +204,10 @@ def test_posthog_js_beacon_on_page_unload_is_stored_once(
     assert {"reason": "navigated away", "run": run}.items() <= by_name["browser left"]["properties"].items()
 
 
-def test_posthog_js_reports_a_rejected_key(local_stack: LocalStack, wire_tap: WireTap):
+def test_posthog_js_reports_a_rejected_key(local_stack: LocalStack, wire: Recorder):
     # The "no error" checks above mean something: a 401 reaches posthog-js's on_request_error.
-    with browser_client(wire_tap, "phc_unknown", f"web-{uuid.uuid4()}", "gzip") as report:
+    with browser_client(local_stack, "phc_unknown", f"web-{uuid.uuid4()}", "gzip") as report:
         pass
 
     assert [error["statusCode"] for error in report["request_errors"]][:1] == [401]
-    assert {exchange.status for exchange in wire_tap.exchanges} == {401}
+    assert {exchange.status for exchange in wire.exchanges} == {401}

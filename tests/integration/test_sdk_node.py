@@ -9,9 +9,9 @@ import uuid
 from typing import Any
 
 import pytest
-from capture_local import LocalStack
+from capture_local import LocalStack, Recorder
+from support.exchanges import header, path, sent_events
 from support.js_sdk import assert_stored_once_as_sent, require_js_sdks, running_driver
-from support.wire_tap import WireTap, sent_events
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -23,10 +23,10 @@ def _sdks() -> None:
     require_js_sdks()
 
 
-def node_client(tap: WireTap, token: str, distinct_id: str, *flags: str) -> Any:
+def node_client(stack: LocalStack, token: str, distinct_id: str, *flags: str) -> Any:
     return running_driver(
         "node_client.mjs",
-        *("--host", tap.url, "--token", token, "--distinct-id", distinct_id, "--timeout-ms", "10000"),
+        *("--host", stack.api_url, "--token", token, "--distinct-id", distinct_id, "--timeout-ms", "10000"),
         *flags,
         timeout=DRIVER_TIMEOUT_S,
     )
@@ -34,11 +34,11 @@ def node_client(tap: WireTap, token: str, distinct_id: str, *flags: str) -> Any:
 
 @pytest.mark.parametrize("compression", ["gzip", "json"])
 def test_every_event_posthog_node_sends_is_stored_once_as_sent(
-    local_stack: LocalStack, wire_tap: WireTap, compression: str
+    local_stack: LocalStack, wire: Recorder, compression: str
 ):
     user = f"node-{uuid.uuid4()}"
     flags = ["--disable-compression"] if compression == "json" else []
-    with node_client(wire_tap, local_stack.token, user, *flags) as report:
+    with node_client(local_stack, local_stack.token, user, *flags) as report:
         pass
 
     assert (report["error"], report["errors"]) == (None, [])
@@ -52,13 +52,13 @@ def test_every_event_posthog_node_sends_is_stored_once_as_sent(
     ]
 
     # On the wire: flush() and shutdown() each posted one batch envelope to /batch/, answered 200.
-    posts = [exchange for exchange in wire_tap.exchanges if exchange.method == "POST"]
-    assert [(post.path, post.status, json.loads(post.response_body)) for post in posts] == [
+    posts = [exchange for exchange in wire.exchanges if exchange.method == "POST"]
+    assert [(path(post), post.status, json.loads(post.response_body)) for post in posts] == [
         ("/batch/", 200, {"status": 1}),
         ("/batch/", 200, {"status": 1}),
     ]
-    assert {post.header("Content-Type") for post in posts} == {"application/json"}
-    assert {post.header("Content-Encoding") for post in posts} == {"gzip" if compression == "gzip" else None}
+    assert {header(post, "Content-Type") for post in posts} == {"application/json"}
+    assert {header(post, "Content-Encoding") for post in posts} == {"gzip" if compression == "gzip" else None}
     assert all(post.body.startswith(b"\x1f\x8b") == (compression == "gzip") for post in posts)
     assert [event["uuid"] for _, event in sent_events(posts)] == [event["uuid"] for event in sent]
 
@@ -74,9 +74,9 @@ def test_every_event_posthog_node_sends_is_stored_once_as_sent(
     }
 
 
-def test_posthog_node_reports_a_rejected_key(local_stack: LocalStack, wire_tap: WireTap):
+def test_posthog_node_reports_a_rejected_key(local_stack: LocalStack):
     # The harness's "no error" above means something: a 401 does reach the SDK's error hook.
-    with node_client(wire_tap, "phc_unknown", f"node-{uuid.uuid4()}") as report:
+    with node_client(local_stack, "phc_unknown", f"node-{uuid.uuid4()}") as report:
         pass
 
     assert report["errors"], "posthog-node reported no error for an unknown key"
