@@ -12,7 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from capture_core.settings import Settings
 from capture_core.wiring import capture_function
-from capture_local import build_rest_event, lambda_context
+from capture_local.lambda_context import lambda_context
+from capture_local.rest_event import build_rest_event
 
 pytestmark = pytest.mark.integration
 

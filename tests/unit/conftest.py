@@ -10,11 +10,11 @@ import pytest
 from support.network import refuse
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _no_network() -> Iterator[None]:
-    patch = pytest.MonkeyPatch()
-    patch.setattr(socket.socket, "connect", refuse)
-    patch.setattr(socket.socket, "connect_ex", refuse)
-    patch.setattr(socket, "create_connection", refuse)
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # Per test, not per session: a session-wide patch would outlive the unit tier and block the
+    # integration tests that run after it.
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
     yield
-    patch.undo()

@@ -115,7 +115,7 @@ def test_functions_load_from_their_code_folder_with_the_layer_after_it(template:
 
 def test_functions_take_the_resources_of_their_api_events(template: Template):
     specs = specs_of(template)
-    assert specs["BatchFunction"].resources == ("/batch",)
+    assert specs["BatchFunction"].resources == ("/batch", "/i/v1/analytics/events")
     assert {"/capture", "/", "/{proxy+}"} <= set(specs["CaptureFunction"].resources)
 
 
@@ -209,12 +209,12 @@ def test_the_sam_env_file_is_the_one_the_template_gives(template: Template):
     )
 
 
-def test_the_sam_env_file_points_both_functions_at_moto_on_the_host(template: Template):
+def test_the_sam_env_file_points_every_function_at_moto_on_the_host(template: Template):
     document = json.loads(sam_env_json(template))
-    assert set(document) == {"CaptureFunction", "BatchFunction"}
+    assert set(document) == {"CaptureFunction", "BatchFunction", "ConfigFunction", "RecordingsFunction"}
     for variables in document.values():
         assert variables["CAPTURE_AWS_ENDPOINT_URL"] == "http://host.docker.internal:5000"
-        assert variables["EVENTS_STREAM_NAME"] == STREAM_NAME
+    assert document["CaptureFunction"]["EVENTS_STREAM_NAME"] == STREAM_NAME
 
 
 def test_stored_objects_are_read_gzip_or_not():
