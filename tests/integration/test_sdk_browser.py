@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from capture_local import Exchange, LocalStack, Recorder
-from support.exchanges import events, header, path, query, response_header, sent_events
+from support.exchanges import EVENT_PATHS, events, header, path, query, response_header, sent_events
 from support.js_sdk import assert_stored_once_as_sent, require_chromium, require_js_sdks, running_driver
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -24,8 +24,7 @@ BEACON_TIMEOUT_S = 10
 GZIP_MAGIC = b"\x1f\x8b"
 # What posthog-js logs (with `debug`) or Chromium prints when a request fails or CORS blocks it.
 FAILURE_TEXT = re.compile(r"CORS|Access-Control|blocked|Failed to|failed request|retry|ERR_", re.IGNORECASE)
-# advanced_disable_flags also turns off remote config; posthog-js says so, as a warning.
-EXPECTED_WARNINGS = {"[PostHog.js] [RemoteConfig] Remote config is disabled. Falling back to local config."}
+EXPECTED_WARNINGS: set[str] = set()
 
 
 @pytest.fixture(autouse=True)
@@ -75,8 +74,34 @@ def assert_answered_cross_origin(exchanges: list[Exchange], origin: str) -> None
         assert header(exchange, "Origin") == origin
         assert response_header(exchange, "Access-Control-Allow-Origin") == origin
         assert response_header(exchange, "Access-Control-Allow-Credentials") == "true"
-    for post in [exchange for exchange in exchanges if exchange.method == "POST"]:
-        assert (path(post), post.status, json.loads(post.response_body)) == ("/e/", 200, {"status": 1})
+    for post in capture_requests(exchanges):
+        if post.method == "POST":
+            assert (post.status, json.loads(post.response_body)) == (200, {"status": 1})
+            # The remote config names /i/v0/e/ (SPEC §10); what posthog-js sends before it is
+            # loaded goes to /e/.
+            assert path(post) in {"/e/", "/i/v0/e/"}
+
+
+def capture_requests(exchanges: list[Exchange]) -> list[Exchange]:
+    """The exchanges with an event route; the others are posthog-js's remote config and flags
+    requests, which assert_config_answered checks."""
+    return [exchange for exchange in exchanges if path(exchange).rstrip("/") in EVENT_PATHS]
+
+
+def assert_config_answered(exchanges: list[Exchange], token: str) -> None:
+    """At default settings posthog-js asks for its project's remote config once per page load, as
+    JSON and as the config.js script (and, when the config says there are flags, for flags): each
+    answered 200."""
+    others = [exchange for exchange in exchanges if exchange not in capture_requests(exchanges)]
+    assert {(exchange.method, path(exchange)) for exchange in others if exchange.method != "OPTIONS"} <= {
+        ("GET", f"/array/{token}/config"),
+        ("GET", f"/array/{token}/config.js"),
+        ("POST", "/flags/"),
+    }
+    assert [exchange.status for exchange in others if exchange.method != "OPTIONS"] == [
+        200 for exchange in others if exchange.method != "OPTIONS"
+    ]
+    assert {f"/array/{token}/config", f"/array/{token}/config.js"} & {path(exchange) for exchange in others}
 
 
 def wire_uuids(exchanges: list[Exchange]) -> list[str]:
@@ -120,10 +145,12 @@ def test_posthog_js_gzip_text_plain_batches_are_stored_once_as_sent(local_stack:
     sent = report["sent"]
     assert wire_uuids(exchanges) == sorted(event["uuid"] for event in sent)
     # Gzip bodies labelled text/plain are "simple" requests: no preflight.
-    assert {exchange.method for exchange in exchanges} == {"POST"}
-    assert {header(post, "Content-Type") for post in exchanges} == {"text/plain"}
-    assert all(post.body.startswith(GZIP_MAGIC) for post in exchanges)
+    posts = capture_requests(exchanges)
+    assert {exchange.method for exchange in posts} == {"POST"}
+    assert {header(post, "Content-Type") for post in posts} == {"text/plain"}
+    assert all(post.body.startswith(GZIP_MAGIC) for post in posts)
     assert_answered_cross_origin(exchanges, report["page_origin"])
+    assert_config_answered(exchanges, local_stack.token)
 
     stored = assert_stored_once_as_sent(local_stack, sent)
     assert_identified_session(report, stored, user)
@@ -140,19 +167,21 @@ def test_posthog_js_uncompressed_json_passes_the_cors_preflight_and_is_stored_on
     sent = report["sent"]
     assert wire_uuids(exchanges) == sorted(event["uuid"] for event in sent)
     # application/json is not a "simple" content type: Chromium asks first, and caches the answer.
-    assert exchanges[0].method == "OPTIONS"
-    preflights = [exchange for exchange in exchanges if exchange.method == "OPTIONS"]
+    to_capture = capture_requests(exchanges)
+    assert to_capture[0].method == "OPTIONS"
+    preflights = [exchange for exchange in to_capture if exchange.method == "OPTIONS"]
     for preflight in preflights:
-        assert path(preflight) == "/e/"
+        assert path(preflight) in {"/e/", "/i/v0/e/"}
         assert header(preflight, "Access-Control-Request-Method") == "POST"
         assert header(preflight, "Access-Control-Request-Headers") == "content-type"
         assert 200 <= preflight.status < 300
         assert "POST" in (response_header(preflight, "Access-Control-Allow-Methods") or "")
         assert "content-type" in (response_header(preflight, "Access-Control-Allow-Headers") or "").lower()
-    posts = [exchange for exchange in exchanges if exchange.method == "POST"]
-    assert len(posts) + len(preflights) == len(exchanges)
+    posts = [exchange for exchange in to_capture if exchange.method == "POST"]
+    assert len(posts) + len(preflights) == len(to_capture)
     assert {header(post, "Content-Type") for post in posts} == {"application/json"}
     assert_answered_cross_origin(exchanges, report["page_origin"])
+    assert_config_answered(exchanges, local_stack.token)
 
     stored = assert_stored_once_as_sent(local_stack, sent)
     assert_identified_session(report, stored, user)
@@ -187,7 +216,9 @@ def test_posthog_js_beacon_on_page_unload_is_stored_once(
     # The queued events left in one request the page could not have made with fetch or XHR (those
     # are CORS-mode requests): navigator.sendBeacon's.
     (beacon,) = [
-        post for post in exchanges if post.method == "POST" and {e["uuid"] for e in events(post)} == queued
+        post
+        for post in capture_requests(exchanges)
+        if post.method == "POST" and {e["uuid"] for e in events(post)} == queued
     ]
     assert header(beacon, "Sec-Fetch-Mode") == "no-cors"
     assert header(beacon, "Content-Type") == content_type
@@ -209,5 +240,7 @@ def test_posthog_js_reports_a_rejected_key(local_stack: LocalStack, wire: Record
     with browser_client(local_stack, "phc_unknown", f"web-{uuid.uuid4()}", "gzip") as report:
         pass
 
-    assert [error["statusCode"] for error in report["request_errors"]][:1] == [401]
-    assert {exchange.status for exchange in wire.exchanges} == {401}
+    assert {error["statusCode"] for error in report["request_errors"]} == {401, 404}
+    # Its remote config answers 404 (an unknown key), its events 401.
+    assert {e.status for e in capture_requests(wire.exchanges) if e.method == "POST"} == {401}
+    assert {exchange.status for exchange in wire.exchanges if "/config" in path(exchange)} <= {404}

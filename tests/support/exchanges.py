@@ -11,8 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from capture_core.api.routes import BATCH_PATHS, CAPTURE_PATHS, V1_PATH
 from capture_local import Exchange
 from capture_local.exchanges import header as last_value
+
+EVENT_PATHS = frozenset((*CAPTURE_PATHS, *BATCH_PATHS, V1_PATH))
 
 
 def header(exchange: Exchange, name: str) -> str | None:
@@ -55,8 +58,9 @@ def events(exchange: Exchange) -> list[dict[str, Any]]:
 
 
 def sent_events(exchanges: list[Exchange]) -> Iterator[tuple[Exchange, dict[str, Any]]]:
-    """(exchange, event) for every event carried by a POST."""
+    """(exchange, event) for every event carried by a POST to an event route (not /flags, /decide
+    or /s: a flags request's body is not an event, and a recording's snapshots are read apart)."""
     for exchange in exchanges:
-        if exchange.method == "POST" and exchange.body:
+        if exchange.method == "POST" and exchange.body and path(exchange).rstrip("/") in EVENT_PATHS:
             for event in events(exchange):
                 yield exchange, event

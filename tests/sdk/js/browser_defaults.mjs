@@ -65,7 +65,7 @@ function servePage() {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 async function until(condition, what) {
     const deadline = Date.now() + timeoutMs
-    while (!condition()) {
+    while (!(await condition())) {
         if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
         await sleep(50)
     }
@@ -115,7 +115,10 @@ async function main() {
         await tab.goto(`${origin}/`, { waitUntil: 'load' })
         // The first $pageview out, and the remote config (or decide) in.
         await until(() => captured().length > 0, 'the first capture request')
-        await sleep(1500)
+        // Autocapture starts once the remote config (or decide) has said it may, which posthog-js
+        // keeps as a persisted property: click after that.
+        const configured = () => tab.evaluate(() => window.posthog.get_property('$autocapture_disabled_server_side') !== undefined)
+        await until(configured, 'the remote config to reach autocapture')
         await tab.click('#buy')
         await tab.fill('#note', 'red, size 42')
         if (args.record) {
