@@ -15,11 +15,19 @@ export SAM_CLI_TELEMETRY = 0
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-# The virtual environment is rebuilt whenever the dependency lists change.
-$(BIN)/.installed: pyproject.toml layers/common/requirements.txt admin/requirements.txt
+# The virtual environment is brought up to date whenever the dependency lists change: `make dev`
+# and the operator targets need the runtime, the local stack and the operator tools (LOCAL);
+# `make test` and the checks add the test toolchain (TOOLS).
+LOCAL := $(BIN)/.installed-local
+TOOLS := $(BIN)/.installed
+$(LOCAL): pyproject.toml layers/common/requirements.txt admin/requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[local]'
+	@touch $@
+
+$(TOOLS): $(LOCAL)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
 # aws-sam-cli pins its own boto3, so it lives in a virtual environment of its own.
@@ -29,11 +37,11 @@ $(SAM_VENV)/bin/.installed:
 	$(SAM_VENV)/bin/python -m pip install --quiet 'aws-sam-cli>=1.130'
 	@touch $@
 
-install: $(BIN)/.installed $(SAM_VENV)/bin/.installed ## Create both virtual environments
+install: $(TOOLS) $(SAM_VENV)/bin/.installed ## Create both virtual environments
 
 # posthog-js's lazy-loaded scripts for the pinned versions, from the npm registry (cached in .cache/).
 ASSETS := layers/static/posthog-js/.fetched
-$(ASSETS): layers/static/posthog-js-versions.txt admin/capture_admin/assets.py | $(BIN)/.installed
+$(ASSETS): layers/static/posthog-js-versions.txt admin/capture_admin/assets.py | $(LOCAL)
 	$(BIN)/python -m capture_admin.assets fetch
 	@touch $@
 
@@ -41,40 +49,40 @@ assets: $(ASSETS) ## Fetch posthog-js's lazy-loaded scripts (surveys, recorder..
 
 # `make dev KEY_CACHE_TTL_SECONDS=2` shortens the key cache, so a revocation shows in seconds;
 # `make dev VERBOSE=1` prints the functions' own log and metric lines too.
-dev: $(BIN)/.installed $(ASSETS) ## Run the API on http://127.0.0.1:3000 on embedded moto (PORT, MOTO_PORT, KEY_CACHE_TTL_SECONDS, VERBOSE=1)
+dev: $(LOCAL) $(ASSETS) ## Run the API on http://127.0.0.1:3000 on embedded moto (PORT, MOTO_PORT, KEY_CACHE_TTL_SECONDS, VERBOSE=1)
 	PORT=$(PORT) MOTO_PORT=$(MOTO_PORT) \
 	  $(if $(KEY_CACHE_TTL_SECONDS),KEY_CACHE_TTL_SECONDS=$(KEY_CACHE_TTL_SECONDS)) \
 	  $(if $(VERBOSE),CAPTURE_LOCAL_VERBOSE=$(VERBOSE)) $(BIN)/python -m capture_local dev
 
 # Without MOTO_PORT given, `make events` finds the running `make dev` from its state file.
-events: $(BIN)/.installed ## Print the events `make dev` has stored, one JSON object per line
+events: $(LOCAL) ## Print the events `make dev` has stored, one JSON object per line
 	@$(if $(filter-out file,$(origin MOTO_PORT)),MOTO_PORT=$(MOTO_PORT)) $(BIN)/python -m capture_local events
 
-moto: $(BIN)/.installed ## Run only the moto server with the stack's resources (for `sam local start-api`)
+moto: $(LOCAL) ## Run only the moto server with the stack's resources (for `sam local start-api`)
 	MOTO_PORT=$(MOTO_PORT) $(BIN)/python -m capture_local moto
 
-sam-env: $(BIN)/.installed ## Regenerate local/sam-env.json (the env-vars file for `sam local start-api`)
+sam-env: $(LOCAL) ## Regenerate local/sam-env.json (the env-vars file for `sam local start-api`)
 	$(BIN)/python -m capture_local sam-env > local/sam-env.json
 
-lint: $(BIN)/.installed ## ruff lint and format check
+lint: $(TOOLS) ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(BIN)/.installed ## Format and auto-fix with ruff
+format: $(TOOLS) ## Format and auto-fix with ruff
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-typecheck: $(BIN)/.installed ## mypy (strict, pydantic plugin)
+typecheck: $(TOOLS) ## mypy (strict, pydantic plugin)
 	$(BIN)/mypy
 
-template-check: $(BIN)/.installed $(SAM_VENV)/bin/.installed ## cfn-lint and sam validate --lint on template.yaml
+template-check: $(TOOLS) $(SAM_VENV)/bin/.installed ## cfn-lint and sam validate --lint on template.yaml
 	$(BIN)/cfn-lint template.yaml
 	$(SAM_VENV)/bin/sam validate --lint --region $(AWS_REGION)
 
-unit: $(BIN)/.installed ## Unit tests and the golden corpus (no network; seconds)
+unit: $(TOOLS) ## Unit tests and the golden corpus (no network; seconds)
 	$(BIN)/pytest tests/unit tests/golden
 
-integration: $(BIN)/.installed sdk-deps chromium $(ASSETS) ## Integration tests only (moto, local stack, SDKs)
+integration: $(TOOLS) sdk-deps chromium $(ASSETS) ## Integration tests only (moto, local stack, SDKs)
 	$(BIN)/pytest tests/integration
 
 test: lint typecheck template-check sdk-deps chromium $(ASSETS) ## Every check: lint, types, template, all tests
@@ -93,16 +101,16 @@ chromium: ## Install Debian's chromium for the posthog-js tests, when /usr/bin/c
 	elif [ "$$(id -u)" -eq 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	else echo "make chromium: /usr/bin/chromium is missing; as root run: apt-get update && apt-get install -y chromium" >&2; exit 1; fi
 
-openapi: $(BIN)/.installed ## Regenerate openapi.json and schemas/stored-event.schema.json from the code
+openapi: $(LOCAL) ## Regenerate openapi.json and schemas/stored-event.schema.json from the code
 	$(BIN)/python -m capture_local openapi
 
-athena: $(BIN)/.installed ## Rewrite template.yaml's Glue columns and dedup view from schemas/stored-event.schema.json
+athena: $(LOCAL) ## Rewrite template.yaml's Glue columns and dedup view from schemas/stored-event.schema.json
 	$(BIN)/python -m capture_admin.athena
 
-bench: $(BIN)/.installed ## Benchmarks: throughput vs the floor, cold start, memory, Firehose packing, cost (writes bench/results.md)
+bench: $(TOOLS) ## Benchmarks: throughput vs the floor, cold start, memory, Firehose packing, cost (writes bench/results.md)
 	$(BIN)/python bench/run.py
 
-golden: $(BIN)/.installed ## Re-record tests/golden/cases from tests/golden/scenarios.py (then review the diff)
+golden: $(TOOLS) ## Re-record tests/golden/cases from tests/golden/scenarios.py (then review the diff)
 	PYTHONPATH=tests POWERTOOLS_METRICS_NAMESPACE=golden POWERTOOLS_LOG_LEVEL=ERROR $(BIN)/python -m golden.record
 
 build: $(SAM_VENV)/bin/.installed $(ASSETS) ## sam build for python3.13 on arm64 (needs python3.13 on PATH; see scripts/find-python3.13)

@@ -8,7 +8,6 @@ so building it never counts.
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import json
 import os
@@ -46,9 +45,8 @@ class Function:
         """The function's settings as Lambda would read them (its own variables, its memory)."""
         from capture_core.settings import Settings
 
-        names = {spec.name for spec in dataclasses.fields(Settings)}
-        values = {name.lower(): value for name, value in self.environment.items() if name.lower() in names}
-        return Settings(**values, aws_lambda_function_memory_size=self.memory_mb)
+        memory = {"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_mb)}
+        return Settings.from_environment({**self.environment, **memory})
 
 
 def template_functions() -> dict[str, Function]:

@@ -18,6 +18,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from capture_core.auth.key_items import project_item, project_key_item
 
+from capture_local import delivery
 from capture_local.names import ACCOUNT_ID, EVENTS_STREAM_ID, FAKE_CREDENTIALS, local_name
 from capture_local.template import Template, TemplateError
 
@@ -54,21 +55,19 @@ class MotoServer:
         self._server.stop()
 
 
-# What the local stream keeps of the template's destination (moto keeps CompressionFormat but stores
-# records as sent; readers check the gzip magic).
-_KEPT_DESTINATION_SETTINGS = {"CompressionFormat", "BufferingHints"}
+# What the local stream keeps of the template's destination (capture_local.delivery acts on them).
+_KEPT_DESTINATION_SETTINGS = {"CompressionFormat", "BufferingHints", "Prefix"}
 _ALREADY_EXISTS = {"ResourceInUseException", "BucketAlreadyOwnedByYou", "BucketAlreadyExists"}
 
 
 def static_prefix(prefix: str) -> str:
-    """The leading folders of a Firehose prefix that hold no `!{...}` expression. moto does not
-    evaluate expressions (they would become literal key text); it adds its own YYYY/MM/DD/HH/."""
+    """The leading folders of a Firehose prefix that hold no `!{...}` expression: where to list."""
     folders = [folder for folder in takewhile(lambda part: "!{" not in part, prefix.split("/")) if folder]
     return "".join(f"{folder}/" for folder in folders)
 
 
 def object_lines(data: bytes) -> Iterator[str]:
-    """The NDJSON lines of a stored object, gzip or not (moto stores records as they were sent).
+    """The NDJSON lines of a stored object, gzip or not.
     Lines end at "\\n" only: JSON strings may hold U+2028, U+0085 and more that splitlines splits at."""
     text = gzip.decompress(data) if data.startswith(b"\x1f\x8b") else data
     yield from (line.decode("utf-8") for line in text.split(b"\n") if line.strip())
@@ -149,9 +148,10 @@ class LocalResources:
         location = {"CreateBucketConfiguration": {"LocationConstraint": region}}
         for name in self.buckets.values():  # us-east-1 is the one region that refuses a LocationConstraint
             _create(client("s3").create_bucket, Bucket=name, **(location if region != "us-east-1" else {}))
+        delivery.install({stream.name for stream in self.streams.values()})
         for stream in self.streams.values():
             config = {k: v for k, v in stream.destination.items() if k in _KEPT_DESTINATION_SETTINGS}
-            config |= {"BucketARN": f"arn:aws:s3:::{stream.bucket_name}", "Prefix": stream.prefix}
+            config["BucketARN"] = f"arn:aws:s3:::{stream.bucket_name}"
             config["RoleARN"] = f"arn:aws:iam::{ACCOUNT_ID}:role/{stream.name}"
             create = client("firehose").create_delivery_stream
             _create(create, DeliveryStreamName=stream.name, ExtendedS3DestinationConfiguration=config)

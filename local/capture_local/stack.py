@@ -48,7 +48,6 @@ class LocalStack:
         self.specs = {spec.logical_id: spec for spec in function_specs(self.template)}
         self.routes = [(path, "ANY", name) for name, spec in self.specs.items() for path in spec.resources]
         self.token, self.project_id, self.region = token, names.DEMO_PROJECT_ID, region
-        self.events_prefix = self.resources.events.prefix  # moto adds YYYY/MM/DD/HH/ below it
         self.serve_api, self.moto_listen_address = serve_api, f"{moto_host}:{moto_port}"
         self._host, self._port, self._moto_host, self._moto_port = host, port, moto_host, moto_port
         self._log_requests, self._verbose, self._overrides = (

@@ -6,11 +6,13 @@ import gzip
 import http.client
 import json
 import os
+import re
 import socket
 import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -95,6 +97,32 @@ def test_a_captured_event_is_stored_with_server_fields(local_stack: LocalStack):
     assert stored["timestamp"]
     assert stored["project_id"] == DEMO_PROJECT_ID
     assert stored["ip"] == "127.0.0.1"
+
+
+def test_events_land_where_firehose_puts_them_on_aws(local_stack: LocalStack):
+    # The template's prefix evaluated at delivery time, gzip'd NDJSON named .gz (what Athena's
+    # partition projection and `make query` read).
+    user = unique_id()
+    before = datetime.now(UTC)
+    reply = request(local_stack, "POST", "/e/", event_body(local_stack, user), {"Content-Type": "text/plain"})
+    assert reply.status == 200
+    after = datetime.now(UTC)
+
+    s3, stream = local_stack.client("s3"), local_stack.resources.events
+    keys = [entry["Key"] for entry in s3.list_objects_v2(Bucket=stream.bucket_name)["Contents"]]
+    name = rf"{stream.name}-\d+-\d{{4}}(-\d\d){{5}}-[0-9a-f-]{{36}}\.gz"
+    partitions = r"events/year=\d{4}/month=\d\d/day=\d\d/hour=\d\d/"
+    assert [
+        key for key in keys if key.startswith("events/") and not re.fullmatch(partitions + name, key)
+    ] == []
+    holding = []
+    for key in keys:
+        lines = gzip.decompress(s3.get_object(Bucket=stream.bucket_name, Key=key)["Body"].read()).splitlines()
+        holding += [(key, line) for line in lines if user.encode() in line]
+    ((key, line),) = holding
+    folders = {f"events/year={t:%Y}/month={t:%m}/day={t:%d}/hour={t:%H}/" for t in (before, after)}
+    assert key.rsplit("/", 1)[0] + "/" in folders
+    assert json.loads(line)["distinct_id"] == user
 
 
 def test_an_unknown_key_is_a_401_json_error(local_stack: LocalStack):

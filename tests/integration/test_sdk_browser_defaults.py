@@ -23,6 +23,8 @@ WAIT_S = 20
 # How long posthog-js took at most to send an autocaptured click after the next captured event,
 # with room to spare: a project with autocapture off is watched this long for one.
 AUTOCAPTURE_LAG_S = 5
+IDENTIFIED = frozenset({"$identify"})
+CLICKED = frozenset({"$autocapture", "$identify"})
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +47,12 @@ def sent_names(exchanges: list[Exchange]) -> set[str]:
 
 
 def run(
-    stack: LocalStack, token: str, sdk: str, *flags: str, wanted: frozenset[str] = frozenset(), settle_s: float = 0
+    stack: LocalStack,
+    token: str,
+    sdk: str,
+    *flags: str,
+    wanted: frozenset[str] = frozenset(),
+    settle_s: float = 0,
 ) -> dict[str, Any]:
     """The driver's report, plus `captures`: each event POST as the API received it (Chromium does
     not show a script's Blob bodies to the driver). posthog-js sends an autocaptured click some
@@ -89,7 +96,7 @@ def assert_clean(report: dict[str, Any]) -> None:
 
 
 def test_newest_posthog_js_at_default_settings(local_stack: LocalStack):
-    report = run(local_stack, local_stack.token, "posthog-js", wanted=frozenset({"$autocapture", "$identify"}))
+    report = run(local_stack, local_stack.token, "posthog-js", wanted=CLICKED)
     assert_clean(report)
     paths = [r["path"] for r in report["requests"]]
     assert f"/array/{local_stack.token}/config.js" in paths
@@ -104,7 +111,7 @@ def test_newest_posthog_js_at_default_settings(local_stack: LocalStack):
 
 
 def test_posthog_js_1200_at_default_settings(local_stack: LocalStack):
-    report = run(local_stack, local_stack.token, "posthog-js-1200", wanted=frozenset({"$autocapture", "$identify"}))
+    report = run(local_stack, local_stack.token, "posthog-js-1200", wanted=CLICKED)
     assert_clean(report)
     decides = [r for r in report["requests"] if r["path"] == "/decide/"]
     assert decides
@@ -117,7 +124,7 @@ def test_posthog_js_1200_at_default_settings(local_stack: LocalStack):
 
 def test_a_project_with_autocapture_off_gets_no_autocaptured_clicks(local_stack: LocalStack):
     token = project(local_stack, autocapture=False)
-    report = run(local_stack, token, "posthog-js", wanted=frozenset({"$identify"}), settle_s=AUTOCAPTURE_LAG_S)
+    report = run(local_stack, token, "posthog-js", wanted=IDENTIFIED, settle_s=AUTOCAPTURE_LAG_S)
     assert_clean(report)
     names_stored = {event["event"] for event in stored_for(local_stack, report)}
     assert "$pageview" in names_stored

@@ -6,12 +6,15 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from capture_local import state
 from capture_local.aws import LocalResources, object_lines, static_prefix
 from capture_local.cli import sam_env_json
+from capture_local.delivery import object_key
 from capture_local.functions import FunctionSpec, function_specs
 from capture_local.names import DEFAULT_TEMPLATE, REPOSITORY_ROOT, STREAM_NAME, TABLE_NAME, local_name
 from capture_local.template import Template, TemplateError, load_template_text, resolve
@@ -272,3 +275,16 @@ def test_the_state_file_is_removed_only_by_the_process_that_wrote_it(tmp_path: P
     state.write(None, "x", path)
     state.remove(path)
     assert not path.exists()
+
+
+def test_an_object_key_is_the_prefix_evaluated_at_delivery_like_firehose():
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    prefix = "events/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
+    key = object_key("capture-local-events", "1", prefix, "GZIP", at)
+    folder, name = key.rsplit("/", 1)
+    assert folder == "events/year=2026/month=01/day=02/hour=03"
+    assert re.fullmatch(r"capture-local-events-1-2026-01-02-03-04-05-[0-9a-f-]{36}\.gz", name)
+    assert object_key("s", "1", "raw/", "UNCOMPRESSED", at).startswith("raw/s-1-2026-01-02-03-04-05-")
+    assert not object_key("s", "1", "raw/", "UNCOMPRESSED", at).endswith(".gz")
+    with pytest.raises(ValueError, match="error-output-type"):
+        object_key("s", "1", "errors/!{firehose:error-output-type}/", "GZIP", at)
