@@ -83,3 +83,14 @@ def test_the_published_schema_gives_a_column_to_every_stored_field():
     names = [c.name for c in athena.columns(athena.load_schema())]
     assert names[:4] == ["uuid", "event", "distinct_id", "properties"]
     assert "set_once" in names
+
+
+def test_the_local_tables_exist_with_athenas_columns_before_any_event_is_stored(tmp_path):
+    from capture_admin import query
+
+    stored = athena.load_schema()
+    session = query.connect({"events": tmp_path / "events", "recordings": tmp_path / "recordings"}, stored)
+    described = [row[0] for row in session.sql("DESCRIBE events").fetchall()]
+    assert described == [column.name for column in athena.columns(stored)] + ["year", "month", "day", "hour"]
+    assert session.sql("SELECT count(*) FROM events_deduplicated").fetchall() == [(0,)]
+    assert session.sql("SELECT count(*) FROM recordings").fetchall() == [(0,)]
