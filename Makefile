@@ -10,7 +10,7 @@ AWS_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY = 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install assets dev events query moto test unit integration openapi athena bench golden sam-env lint format typecheck template-check build deploy clean
+.PHONY: help install assets dev events recordings query moto test unit integration openapi athena bench golden sam-env lint format typecheck template-check build deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ dev: $(LOCAL) $(ASSETS) ## Run the API on http://127.0.0.1:3000 on embedded moto
 # Without MOTO_PORT given, `make events` finds the running `make dev` from its state file.
 events: $(LOCAL) ## Print the events `make dev` has stored, one JSON object per line
 	@$(if $(filter-out file,$(origin MOTO_PORT)),MOTO_PORT=$(MOTO_PORT)) $(BIN)/python -m capture_local events
+
+recordings: $(LOCAL) ## Print the session recordings `make dev` has stored ($snapshot events), one JSON object per line
+	@$(if $(filter-out file,$(origin MOTO_PORT)),MOTO_PORT=$(MOTO_PORT)) $(BIN)/python -m capture_local recordings
 
 # SQL and NAMED reach the recipe unexpanded: a query's `$` ('$["$browser"]') is not make's.
 export CAPTURE_QUERY_SQL = $(value SQL)

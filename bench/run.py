@@ -53,7 +53,7 @@ for folder in (*FUNCTIONS.values(), "bench"):
 import boto3  # noqa: E402
 import orjson  # noqa: E402
 from capture_core.events.batch import read_batch  # noqa: E402
-from capture_core.events.stored import Origin  # noqa: E402
+from capture_core.events.stored import Arrival  # noqa: E402
 from capture_core.sink.records import billed_bytes, build_records  # noqa: E402
 from capture_local.lambda_context import lambda_context  # noqa: E402
 from capture_local.rest_event import build_rest_event  # noqa: E402
@@ -113,7 +113,7 @@ def rest_event(
     query: str = "",
     method: str = "POST",
 ) -> dict[str, Any]:
-    headers = {"Content-Type": content_type, "User-Agent": "bench", "Origin": "https://shop.example"}
+    headers = {"Content-Type": content_type, "User-Agent": "bench", "Arrival": "https://shop.example"}
     return build_rest_event(method, path, None, headers, query, body, "203.0.113.1")
 
 
@@ -157,9 +157,9 @@ def in_process_figures(figures: list[Figure], repeat: int) -> dict[str, float]:
         answer = handler(event, lambda_context(function, timeout_s=30))
         assert answer["statusCode"] == 200, answer
 
-    origin = Origin(now=datetime.now(UTC), ip="203.0.113.1", project_id=1, token=TOKEN)
+    arrival = Arrival(now=datetime.now(UTC), ip="203.0.113.1", project_id=1, token=TOKEN)
     # build_records lets each parsed event go as it is stored: it works on a copy of the list.
-    records = build_records(read_batch(list(batch), "/batch"), origin, 1_024_000, 48 << 20)
+    records = build_records(read_batch(list(batch), "/batch"), arrival, 1_024_000, 48 << 20)
     firehose = boto3.session.Session().client("firehose", region_name="us-east-1")
 
     def botocore_call(batch_records: list[bytes]) -> None:

@@ -172,12 +172,12 @@ def _most_events_stored(engage: bool) -> bytes:
     from datetime import UTC, datetime
 
     from capture_core import json_codec
-    from capture_core.events.stored import Origin, normalise_event
+    from capture_core.events.stored import Arrival, normalise_event
     from capture_core.settings import Settings
 
-    origin = Origin(now=datetime.now(UTC), ip="203.0.113.1", project_id=1, token=TOKEN)
+    arrival = Arrival(now=datetime.now(UTC), ip="203.0.113.1", project_id=1, token=TOKEN)
     name = "$identify" if engage else "e"
-    line = len(json_codec.dumps_line(normalise_event({"event": name, "distinct_id": "u"}, origin)))
+    line = len(json_codec.dumps_line(normalise_event({"event": name, "distinct_id": "u"}, arrival)))
     count = Settings().max_stored_bytes // line - 16
     event = {"distinct_id": "u"} if engage else {"event": "e", "distinct_id": "u"}
     return _gzip(json.dumps({"api_key": TOKEN, "batch": [event] * count}).encode())

@@ -1,4 +1,5 @@
-"""`python -m capture_local dev | moto | events | sam-env | openapi`: the Makefile's local targets."""
+"""`python -m capture_local dev | moto | events | recordings | sam-env | openapi`: the Makefile's local
+targets."""
 
 import argparse
 import json
@@ -71,13 +72,15 @@ def serve(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def events(arguments: argparse.Namespace) -> int:
-    stream = aws.LocalResources.from_template(Template.load(arguments.template)).events
+def stored(arguments: argparse.Namespace) -> int:
+    """`events` or `recordings`: what that stream stored, one JSON object per line."""
+    streams = aws.LocalResources.from_template(Template.load(arguments.template)).streams
+    stream = streams[names.EVENTS_STREAM_ID if arguments.command == "events" else names.RECORDINGS_STREAM_ID]
     try:
         for line in stream.stored_lines(aws.client("s3", state.moto_endpoint(), names.DEFAULT_REGION)):
             print(line)
     except (BotoCoreError, ClientError, state.NotRunning) as error:
-        print(f"capture-local: cannot read the stored events: {error}", file=sys.stderr)
+        print(f"capture-local: cannot read the stored {arguments.command}: {error}", file=sys.stderr)
         return 1
     return 0
 
@@ -108,7 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     dev = commands.add_parser("dev", help="run the API on PORT (3000) with moto on MOTO_PORT (5000)")
     dev.add_argument("--verbose", action="store_true", help="print the functions' log and metric lines too")
     commands.add_parser("moto", help="run moto with the resources only, for sam local")
-    commands.add_parser("events", help="print the stored events, one JSON per line").set_defaults(run=events)
+    for lane in ("events", "recordings"):
+        commands.add_parser(lane, help=f"print the stored {lane}, one JSON per line").set_defaults(run=stored)
     commands.add_parser("sam-env", help="print local/sam-env.json").set_defaults(run=sam_env)
     openapi = commands.add_parser("openapi", help="write openapi.json and schemas/")
     openapi.set_defaults(run=lambda _: openapi_files.main())

@@ -17,8 +17,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from capture_admin.store import KeyAdmin
+from capture_core.auth.key_items import ProjectSettings
 from capture_core.settings import Settings
-from capture_local import DEMO_PROJECT_ID, LocalStack
+from capture_local import DEMO_PROJECT_ID, LocalStack, names
 from capture_local.cli import main
 from capture_local.gateway import LAMBDA_MAX_EVENT_BYTES
 
@@ -330,3 +332,34 @@ def test_the_events_command_prints_the_stored_lines(
     assert main(["events"]) == 0
     printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [event["event"] for event in printed if event.get("distinct_id") == user] == ["clicked"]
+
+
+def test_the_recordings_command_prints_the_stored_snapshots(
+    local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    admin = KeyAdmin(local_stack.client("dynamodb"), names.TABLE_NAME)
+    token = admin.create_project(901, "recorded", ProjectSettings(session_recording=True))
+    session = str(uuid.uuid4())
+    snapshot = {
+        "event": "$snapshot",
+        "properties": {
+            "$snapshot_data": [{"type": 4, "data": {"href": "http://example.com/"}, "timestamp": 1}],
+            "$session_id": session,
+            "$window_id": session,
+            "distinct_id": unique_id(),
+            "token": token,
+        },
+    }
+    reply = request(
+        local_stack, "POST", "/s/", json.dumps([snapshot]).encode(), {"Content-Type": "text/plain"}
+    )
+    assert (reply.status, reply.json()) == (200, {"status": 1})
+    monkeypatch.setenv("MOTO_PORT", str(local_stack.moto_port))
+
+    assert main(["recordings"]) == 0
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    (mine,) = [event for event in printed if event["properties"].get("$session_id") == session]
+    assert (mine["event"], mine["project_id"]) == ("$snapshot", 901)
+    assert mine["properties"]["$snapshot_data"] == snapshot["properties"]["$snapshot_data"]
+    assert main(["events"]) == 0
+    assert session not in capsys.readouterr().out  # recordings are not events

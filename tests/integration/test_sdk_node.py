@@ -1,6 +1,8 @@
-"""posthog-node (npm), unmodified, against the local stack: capture, identify, flush and shutdown, with
-its default gzip bodies and with compression off. Every event it sends is stored exactly once, as
-sent, and the SDK reports no error. The driver is tests/sdk/js/node_client.mjs."""
+"""posthog-node (npm), unmodified, against the local stack: capture, identify, alias, group identify,
+flush and shutdown, with its default gzip bodies and with compression off, through capture v0
+(`/batch/`, its default) and capture v1 (`POSTHOG_CAPTURE_MODE=v1`, SPEC §11). Every event it sends
+is stored exactly once, as sent, and the SDK reports no error or warning. The driver is
+tests/sdk/js/node_client.mjs."""
 
 from __future__ import annotations
 
@@ -23,39 +25,52 @@ def _sdks() -> None:
     require_js_sdks()
 
 
-def node_client(stack: LocalStack, token: str, distinct_id: str, *flags: str) -> Any:
+def node_client(stack: LocalStack, token: str, distinct_id: str, *flags: str, mode: str = "v0") -> Any:
     return running_driver(
         "node_client.mjs",
         *("--host", stack.api_url, "--token", token, "--distinct-id", distinct_id, "--timeout-ms", "10000"),
         *flags,
         timeout=DRIVER_TIMEOUT_S,
+        environment={"POSTHOG_CAPTURE_MODE": mode},
     )
 
 
+def answers(mode: str, batch: list[dict[str, Any]]) -> Any:
+    """What each flush's request is answered: v0's all-or-nothing, v1's result per event."""
+    if mode == "v0":
+        return {"status": 1}
+    return {"results": {event["uuid"]: {"result": "ok"} for event in batch}}
+
+
+@pytest.mark.parametrize("mode", ["v0", "v1"])
 @pytest.mark.parametrize("compression", ["gzip", "json"])
 def test_every_event_posthog_node_sends_is_stored_once_as_sent(
-    local_stack: LocalStack, wire: Recorder, compression: str
+    local_stack: LocalStack, wire: Recorder, compression: str, mode: str
 ):
     user = f"node-{uuid.uuid4()}"
     flags = ["--disable-compression"] if compression == "json" else []
-    with node_client(local_stack, local_stack.token, user, *flags) as report:
+    with node_client(local_stack, local_stack.token, user, *flags, mode=mode) as report:
         pass
 
     assert (report["error"], report["errors"]) == (None, [])
     assert [log for log in report["logs"] if log["level"] in {"warn", "error"}] == []
     sent = report["flushed"]
-    assert [event["uuid"] for event in sent] == [event["uuid"] for event in report["queued"]]
+    # Every event it queued was flushed (alias emits no "capture" of its own).
+    assert {event["uuid"] for event in report["queued"]} <= {event["uuid"] for event in sent}
     assert [(event["event"], event["distinct_id"]) for event in sent] == [
         ("node signed up", user),
         ("$identify", user),
+        ("$create_alias", user),
+        ("$groupidentify", user),
         ("node upgraded", user),
     ]
 
-    # On the wire: flush() and shutdown() each posted one batch envelope to /batch/, answered 200.
+    # On the wire: flush() and shutdown() each posted one batch, answered 200.
     posts = [exchange for exchange in wire.exchanges if exchange.method == "POST"]
+    route = "/batch/" if mode == "v0" else "/i/v1/analytics/events"
     assert [(path(post), post.status, json.loads(post.response_body)) for post in posts] == [
-        ("/batch/", 200, {"status": 1}),
-        ("/batch/", 200, {"status": 1}),
+        (route, 200, answers(mode, sent[:4])),
+        (route, 200, answers(mode, sent[4:])),
     ]
     assert {header(post, "Content-Type") for post in posts} == {"application/json"}
     assert {header(post, "Content-Encoding") for post in posts} == {"gzip" if compression == "gzip" else None}
@@ -69,6 +84,11 @@ def test_every_event_posthog_node_sends_is_stored_once_as_sent(
     assert {"plan": "enterprise", "compression": compression}.items() <= upgraded["properties"].items()
     assert identify["$set"] == {"email": f"{user}@example.com"}
     assert identify["$set_once"] == {"first_seen_by": "posthog-node"}
+    assert by_name["$create_alias"]["properties"]["alias"] == f"{user}-alias"
+    group = by_name["$groupidentify"]["properties"]
+    assert (group["$group_type"], group["$group_key"], group["$group_set"]) == (
+        "company", f"acme-{user}", {"name": "Acme"}
+    )  # fmt: skip
     assert {(event["lib"], event["lib_version"]) for event in stored.values()} == {
         ("posthog-node", report["version"])
     }

@@ -10,24 +10,33 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from capture_local import DEMO_PROJECT_ID, LocalStack
+from capture_local import DEMO_PROJECT_ID, LocalStack, Recorder
 from posthog import Posthog
 from posthog.request import APIError
+from support.exchanges import header, path
 
 pytestmark = pytest.mark.integration
 
 MODES = {
-    "default": {},  # a background thread sends batches of up to 100, JSON
+    "default": {},  # a background thread sends batches of up to 100, JSON, to /batch/
     "gzip": {"gzip": True},
     "sync_mode": {"sync_mode": True},
+    # Capture v1 (SPEC §11), uncompressed and in each Content-Encoding the SDK offers.
+    "v1": {"capture_mode": "v1"},
+    "v1-gzip": {"capture_mode": "v1", "capture_compression": "gzip"},
+    "v1-deflate": {"capture_mode": "v1", "capture_compression": "deflate"},
+    "v1-zstd": {"capture_mode": "v1", "capture_compression": "zstd"},
+    "v1-sync_mode": {"capture_mode": "v1", "sync_mode": True},
 }
+ENCODINGS = {"gzip": "gzip", "v1-gzip": "gzip", "v1-deflate": "deflate", "v1-zstd": "zstd"}
 
 
 class ErrorLog(logging.Handler):
-    """Collects what the SDK logs at ERROR: in its default mode, that is how it reports failures."""
+    """Collects what the SDK logs at WARNING and above: in its default mode, that is how it reports
+    failures (and capture v1 how it reports dropped or unreadable answers)."""
 
     def __init__(self) -> None:
-        super().__init__(logging.ERROR)
+        super().__init__(logging.WARNING)
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -54,7 +63,7 @@ def client(stack: LocalStack, token: str, errors: list[str], **options: Any) -> 
 
 @pytest.mark.parametrize("mode", MODES, ids=list(MODES))
 def test_every_event_the_sdk_sends_is_stored_once_as_sent(
-    local_stack: LocalStack, sdk_errors: list[str], mode: str
+    local_stack: LocalStack, wire: Recorder, sdk_errors: list[str], mode: str
 ):
     user, other = f"py-{uuid.uuid4()}", f"py-{uuid.uuid4()}"
     posthog = client(local_stack, local_stack.token, sdk_errors, **MODES[mode])
@@ -75,6 +84,11 @@ def test_every_event_the_sdk_sends_is_stored_once_as_sent(
 
     assert sdk_errors == []
     assert None not in sent
+    posts = [exchange for exchange in wire.exchanges if exchange.method == "POST"]
+    v1 = mode.startswith("v1")
+    assert {path(post) for post in posts} == ({"/i/v1/analytics/events"} if v1 else {"/batch/"})
+    assert {header(post, "Content-Encoding") for post in posts} == {ENCODINGS.get(mode)}
+    assert {post.status for post in posts} == {200}
     stored = [event for event in local_stack.read_events() if event["uuid"] in sent]
     assert Counter(event["uuid"] for event in stored) == Counter(dict.fromkeys(sent, 1))
     for event in stored:

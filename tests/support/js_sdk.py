@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -45,12 +45,16 @@ def require_chromium() -> None:
 
 
 @contextmanager
-def running_driver(script: str, *args: str, timeout: float) -> Iterator[dict[str, Any]]:
-    """Runs `node <script> <args>` in tests/sdk/js and yields its report; on exit, lets it finish."""
+def running_driver(
+    script: str, *args: str, timeout: float, environment: Mapping[str, str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Runs `node <script> <args>` in tests/sdk/js (with these environment variables besides the
+    process's own) and yields its report; on exit, lets it finish."""
     with tempfile.TemporaryFile(mode="w+") as stderr:
         process = subprocess.Popen(
             ["node", script, *args],
             cwd=JS_DIR,
+            env={**os.environ, **(environment or {})},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr,

@@ -10,19 +10,21 @@ from typing import Any
 import pytest
 from capture_core.errors import InvalidPayload, NoData
 from capture_core.events.batch import read_batch
-from capture_core.events.stored import STORED_FIELDS, Origin
+from capture_core.events.stored import STORED_FIELDS, Arrival
 from capture_core.sink.records import build_records
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
-ORIGIN = Origin(now=NOW, ip="203.0.113.9", project_id=7, token="phc_project")
+ARRIVAL = Arrival(now=NOW, ip="203.0.113.9", project_id=7, token="phc_project")
 
 
-def stored(payload: Any, path: str = "/capture", origin: Origin = ORIGIN, query_sent_at: str | None = None):
+def stored(
+    payload: Any, path: str = "/capture", arrival: Arrival = ARRIVAL, query_sent_at: str | None = None
+):
     batch = read_batch(payload, path, query_sent_at)
     if batch.sent_at is not None or batch.historical_migration:
-        origin = Origin(
-            now=origin.now,
-            ip=origin.ip,
+        arrival = Arrival(
+            now=arrival.now,
+            ip=arrival.ip,
             project_id=7,
             token="phc_project",
             sent_at=batch.sent_at,
@@ -30,7 +32,7 @@ def stored(payload: Any, path: str = "/capture", origin: Origin = ORIGIN, query_
         )
     return [
         json.loads(line)
-        for record in build_records(batch, origin, 1_024_000, 48 << 20)
+        for record in build_records(batch, arrival, 1_024_000, 48 << 20)
         for line in record.splitlines()
     ]
 

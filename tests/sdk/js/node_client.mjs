@@ -1,4 +1,5 @@
-// posthog-node as a server application would use it: capture, identify, flush, shutdown.
+// posthog-node as a server application would use it: capture, identify, alias, group identify,
+// flush, shutdown. With POSTHOG_CAPTURE_MODE=v1 in its environment it sends capture v1.
 //
 //   node node_client.mjs --host URL --token TOKEN --distinct-id ID [--disable-compression]
 //
@@ -105,6 +106,8 @@ try {
         distinctId,
         properties: { email: `${distinctId}@example.com`, $set_once: { first_seen_by: 'posthog-node' } },
     })
+    client.alias({ distinctId, alias: `${distinctId}-alias` })
+    client.groupIdentify({ groupType: 'company', groupKey: `acme-${distinctId}`, properties: { name: 'Acme' }, distinctId })
     await client.flush()
     // Left in the queue for shutdown() to send.
     client.capture({

@@ -45,7 +45,7 @@ _UUID = re.compile(
 
 
 @dataclass(frozen=True, slots=True)
-class Origin:
+class Arrival:
     """What the server knows about a request, beside its events."""
 
     now: datetime
@@ -68,7 +68,7 @@ class Origin:
         object.__setattr__(self, "sent_at_text", format_ms(sent_at_ms) if sent_at_ms is not None else None)
 
 
-def normalise_event(event: dict[str, Any], origin: Origin) -> dict[str, Any]:
+def normalise_event(event: dict[str, Any], arrival: Arrival) -> dict[str, Any]:
     """Validate one event and build its stored form. Errors name the field; the caller adds which event."""
     name = event.get("event")
     if type(name) is not str or not name:
@@ -106,7 +106,7 @@ def normalise_event(event: dict[str, Any], origin: Origin) -> dict[str, Any]:
 
     client_ms = _client_ms(event.get("timestamp"))
     # `$ignore_sent_at`: the client asks that its timestamp be kept as sent (PostHog's rule).
-    sent_at_ms = None if properties.get("$ignore_sent_at") is True else origin.sent_at_ms
+    sent_at_ms = None if properties.get("$ignore_sent_at") is True else arrival.sent_at_ms
     stored: dict[str, Any] = {
         "uuid": event_uuid,
         "event": name,
@@ -114,14 +114,14 @@ def normalise_event(event: dict[str, Any], origin: Origin) -> dict[str, Any]:
         "properties": properties,
         "$set": person_set,
         "$set_once": person_set_once,
-        "timestamp": _corrected_timestamp(origin, client_ms, event.get("offset"), sent_at_ms),
+        "timestamp": _corrected_timestamp(arrival, client_ms, event.get("offset"), sent_at_ms),
         "client_timestamp": format_ms(client_ms) if client_ms is not None else None,
-        "sent_at": origin.sent_at_text,
-        "now": origin.now_text,
-        "project_id": origin.project_id,
-        "token": origin.token,
-        "ip": origin.ip,
-        "historical_migration": origin.historical_migration,
+        "sent_at": arrival.sent_at_text,
+        "now": arrival.now_text,
+        "project_id": arrival.project_id,
+        "token": arrival.token,
+        "ip": arrival.ip,
+        "historical_migration": arrival.historical_migration,
         "lib": properties.get("$lib"),
         "lib_version": properties.get("$lib_version"),
     }
@@ -182,24 +182,24 @@ def _client_ms(value: Any) -> int | None:
     return ms
 
 
-def _corrected_timestamp(origin: Origin, client_ms: int | None, offset: Any, sent_at_ms: int | None) -> str:
+def _corrected_timestamp(arrival: Arrival, client_ms: int | None, offset: Any, sent_at_ms: int | None) -> str:
     """The event's time in server time: clients' clocks are often wrong, the skew is not."""
     if offset is not None:
         if type(offset) is float and offset.is_integer():
             offset = int(offset)
         if type(offset) is not int:
             raise InvalidPayload('Event field "offset" must be an integer (milliseconds).', attr="offset")
-        corrected, name = origin.now_ms - offset, "offset"
+        corrected, name = arrival.now_ms - offset, "offset"
     elif client_ms is None:
-        return origin.now_text
-    elif sent_at_ms is not None and in_range(client_ms + (origin.now_ms - sent_at_ms)):
-        corrected, name = client_ms + (origin.now_ms - sent_at_ms), "timestamp"
+        return arrival.now_text
+    elif sent_at_ms is not None and in_range(client_ms + (arrival.now_ms - sent_at_ms)):
+        corrected, name = client_ms + (arrival.now_ms - sent_at_ms), "timestamp"
     else:
         # No sent_at, or one so far off that the correction leaves the calendar: it only corrects
         # skew, so the client's timestamp is kept rather than losing the batch.
         corrected, name = client_ms, "timestamp"
-    if corrected - origin.now_ms > MAX_FUTURE_MS:
-        return origin.now_text
+    if corrected - arrival.now_ms > MAX_FUTURE_MS:
+        return arrival.now_text
     if not in_range(corrected):
         raise InvalidPayload(f'Event field "{name}" is out of range.', attr=name)
     return format_ms(corrected)

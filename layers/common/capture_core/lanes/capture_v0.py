@@ -21,7 +21,7 @@ from capture_core.auth.credentials import request_project_id, request_token
 from capture_core.auth.keys import KeyStore
 from capture_core.decoding.payload import decode_payload
 from capture_core.events.batch import read_batch
-from capture_core.events.stored import Origin
+from capture_core.events.stored import Arrival
 from capture_core.observability import metrics
 from capture_core.settings import Settings
 from capture_core.sink.firehose import EventSink
@@ -62,7 +62,7 @@ class CaptureV0:
         batch = read_batch(decoded.data, request.path, request.query.get("_"))
         token = request_token(batch, decoded.form, request.query, request.headers)
         project = self._keys.project_for(token, request_project_id(batch, request.query))
-        origin = Origin(
+        arrival = Arrival(
             now=now,
             ip=None if project.anonymize_ips else request.client_ip,
             project_id=project.project_id,
@@ -71,7 +71,7 @@ class CaptureV0:
             historical_migration=batch.historical_migration,
         )
         records = build_records(
-            batch, origin, self._settings.max_record_bytes, self._settings.max_stored_bytes
+            batch, arrival, self._settings.max_record_bytes, self._settings.max_stored_bytes
         )
         self._sink.deliver(records, deadline)
         metrics.add_metric(name="EventsAccepted", unit="Count", value=len(batch.events))

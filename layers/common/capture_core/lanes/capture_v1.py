@@ -35,7 +35,7 @@ from capture_core.errors import (
     SinkUnavailable,
     UnsupportedMediaType,
 )
-from capture_core.events.stored import Origin, normalise_event
+from capture_core.events.stored import Arrival, normalise_event
 from capture_core.events.timestamps import EPOCH, parse_ms
 from capture_core.lanes.capture_v0 import utc_now
 from capture_core.limits import MAX_ID_LENGTH
@@ -275,7 +275,7 @@ class CaptureV1:
             raise InvalidPayload(error.detail, tag="request_decoding_error") from error
         json_codec.check_budget(data, settings.parse_budget_bytes)
         events, historical = read_batch(json_codec.loads(data))
-        origin = Origin(
+        arrival = Arrival(
             now=now,
             ip=None if project.anonymize_ips else request.client_ip,
             project_id=project.project_id,
@@ -284,7 +284,7 @@ class CaptureV1:
             sent_at=EPOCH + timedelta(milliseconds=headers.request_ms),
             historical_migration=historical,
         )
-        outcomes, packer = self._pack(events, headers, origin)
+        outcomes, packer = self._pack(events, headers, arrival)
         records = packer.records()
         unsent = set(self._sink.send(records, deadline)) if records else set()
         for position in unsent:
@@ -299,7 +299,7 @@ class CaptureV1:
         return V1Answer(results, retry=bool(unsent))
 
     def _pack(
-        self, events: list[dict[str, Any]], headers: V1Headers, origin: Origin
+        self, events: list[dict[str, Any]], headers: V1Headers, arrival: Arrival
     ) -> tuple[list[Outcome], RecordPacker]:
         settings = self._settings
         packer = RecordPacker(settings.max_record_bytes)
@@ -311,7 +311,7 @@ class CaptureV1:
                 outcomes.append(Outcome("drop", shaped))
                 continue
             try:
-                line = json_codec.dumps_line(normalise_event(shaped, origin))
+                line = json_codec.dumps_line(normalise_event(shaped, arrival))
             except InvalidPayload as error:
                 outcomes.append(Outcome("drop", f"invalid_event: {error.attr or error.detail}"))
                 continue

@@ -24,7 +24,7 @@ from capture_core.auth.keys import KeyStore
 from capture_core.decoding.payload import decode_payload
 from capture_core.errors import InvalidPayload
 from capture_core.events.batch import Batch, read_batch
-from capture_core.events.stored import Origin
+from capture_core.events.stored import Arrival
 from capture_core.lanes.capture_v0 import utc_now
 from capture_core.observability import metrics
 from capture_core.settings import Settings
@@ -89,7 +89,7 @@ class Recordings:
                 f"`capture-keys project-settings {project.project_id} --session-recording on`."
             )
         check_recording(batch)
-        origin = Origin(
+        arrival = Arrival(
             now=now,
             ip=None if project.anonymize_ips else request.client_ip,
             project_id=project.project_id,
@@ -97,7 +97,7 @@ class Recordings:
             sent_at=batch.sent_at,
             historical_migration=batch.historical_migration,
         )
-        records = build_records(batch, origin, settings.max_record_bytes, settings.max_stored_bytes)
+        records = build_records(batch, arrival, settings.max_record_bytes, settings.max_stored_bytes)
         self._sink.deliver(records, deadline)
         metrics.add_metric(name="RecordingEventsAccepted", unit="Count", value=len(batch.events))
         return len(batch.events)

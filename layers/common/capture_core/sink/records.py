@@ -12,7 +12,7 @@ from typing import Any
 from capture_core import json_codec
 from capture_core.errors import EventTooLarge, InvalidPayload, RequestTooLarge
 from capture_core.events.batch import Batch
-from capture_core.events.stored import Origin, normalise_event
+from capture_core.events.stored import Arrival, normalise_event
 from capture_core.limits import (
     FIREHOSE_BILLING_UNIT_BYTES,
     FIREHOSE_MAX_BYTES_PER_CALL,
@@ -79,7 +79,9 @@ def billed_bytes(records: Iterable[bytes]) -> int:
     )
 
 
-def build_records(batch: Batch, origin: Origin, max_record_bytes: int, max_stored_bytes: int) -> list[bytes]:
+def build_records(
+    batch: Batch, arrival: Arrival, max_record_bytes: int, max_stored_bytes: int
+) -> list[bytes]:
     """Every event of the batch, validated, stored as a line and packed into records.
 
     All of it happens before anything is sent, so an invalid or oversized event fails the request
@@ -88,7 +90,7 @@ def build_records(batch: Batch, origin: Origin, max_record_bytes: int, max_store
     events = batch.events
     # Every stored line carries the server's fields: no line is shorter than a minimal event's,
     # so a request of too many events is refused before any of them costs work.
-    if len(events) * len(json_codec.dumps_line(normalise_event(_SMALLEST_EVENT, origin))) > max_stored_bytes:
+    if len(events) * len(json_codec.dumps_line(normalise_event(_SMALLEST_EVENT, arrival))) > max_stored_bytes:
         raise RequestTooLarge(
             f"The {len(events)} events of this request would take more than {max_stored_bytes} bytes "
             "stored: send fewer events per request."
@@ -97,7 +99,7 @@ def build_records(batch: Batch, origin: Origin, max_record_bytes: int, max_store
     total = 0
     for index, event in enumerate(events):
         try:
-            line = json_codec.dumps_line(normalise_event(event, origin))
+            line = json_codec.dumps_line(normalise_event(event, arrival))
         except InvalidPayload as error:
             error.attr = batch.attr(index, error.attr or "")
             raise
