@@ -6,13 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
+from capture_core.auth.key_items import ProjectSettings
 from support.app import CaptureApp
 from support.fakes import FakeKeyTable
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 LOCAL_TOKEN = "phc_local_demo_token"
 
-# Each file's answer: status, events stored, and for errors the code and attr events/README.md names.
+# Each file's answer: status, events (and recordings) stored, and for errors the code and attr
+# events/README.md names. The demo project records sessions here, as after
+# `capture-keys --local project-settings 1 --session-recording on`.
 EXPECTED: dict[str, tuple[int, int, str | None, str | None]] = {
     "batch_envelope": (200, 1, None, None),
     "batch_gzip": (200, 1, None, None),
@@ -28,7 +31,13 @@ EXPECTED: dict[str, tuple[int, int, str | None, str | None]] = {
     "engage_identify": (200, 1, None, None),
     "get_data_query": (200, 1, None, None),
     "unknown_path": (404, 0, "not_found", None),
+    "v1_gzip": (200, 2, None, None),
+    "v1_missing_headers": (400, 0, "missing_required_headers", None),
+    "s_snapshot_gzip": (200, 1, None, None),
+    "config_js": (200, 0, None, None),
+    "flags_post": (200, 0, None, None),
 }
+RECORDINGS = {"s_snapshot_gzip"}
 
 
 def test_every_sample_event_has_an_expected_answer():
@@ -37,11 +46,20 @@ def test_every_sample_event_has_an_expected_answer():
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_sample_event_answers_as_expected(name: str):
-    app = CaptureApp(table=FakeKeyTable.with_project(LOCAL_TOKEN, 1))
+    table = FakeKeyTable()
+    table.add_project(LOCAL_TOKEN, 1, settings=ProjectSettings(session_recording=True))
+    app = CaptureApp(table=table)
     answer = app.invoke(json.loads((EVENTS / f"{name}.json").read_text()))
     status, count, code, attr = EXPECTED[name]
-    assert (answer.status, len(app.stored())) == (status, count)
-    if code is not None:
+    stored, other = app.stored(), app.stored_recordings()
+    if name in RECORDINGS:
+        stored, other = other, stored
+    assert (answer.status, len(stored), len(other)) == (status, count, 0)
+    if name.startswith("v1_"):  # capture v1's own error format (SPEC §11)
+        assert answer.json().get("error") == code
+        if status == 200:
+            assert {result["result"] for result in answer.json()["results"].values()} == {"ok"}
+    elif code is not None:
         assert (answer.json()["code"], answer.json()["attr"]) == (code, attr)
 
 
