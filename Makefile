@@ -10,7 +10,7 @@ AWS_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY = 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install assets dev events recordings query moto test unit integration openapi athena bench golden sam-env lint format typecheck template-check build deploy clean
+.PHONY: help install assets dev events recordings query moto test unit integration openapi athena bench bench-record golden sam-env lint format typecheck template-check build deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -117,8 +117,22 @@ openapi: $(LOCAL) ## Regenerate openapi.json and schemas/stored-event.schema.jso
 athena: $(LOCAL) ## Rewrite template.yaml's Glue columns and dedup view from schemas/stored-event.schema.json
 	$(BIN)/python -m capture_admin.athena
 
-bench: $(TOOLS) ## Benchmarks: throughput vs the floor, cold start, memory, Firehose packing, cost (writes bench/results.md)
-	$(BIN)/python bench/run.py
+# The bench runs on the functions' runtime, Python 3.13, when the machine has it (as `make build`
+# finds it), else on $(PYTHON); it says which.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/bin/.installed: pyproject.toml layers/common/requirements.txt admin/requirements.txt
+	@if dir="$$(scripts/find-python3.13 2>/dev/null)"; then py="$$dir/python3.13"; \
+	else py="$$(command -v $(PYTHON))"; echo "make bench: no python3.13 (Lambda's runtime) found; using $$($$py -V)" >&2; fi; \
+	rm -rf $(BENCH_VENV) && "$$py" -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[bench]'
+	@touch $@
+
+bench: $(BENCH_VENV)/bin/.installed $(ASSETS) ## Benchmarks: throughput vs the floor, cold start, memory, packing, cost (prints; ~2 min)
+	$(BENCH_VENV)/bin/python bench/run.py
+
+bench-record: $(BENCH_VENV)/bin/.installed $(ASSETS) ## make bench, then write its table to bench/results.md
+	$(BENCH_VENV)/bin/python bench/run.py --record
 
 golden: $(TOOLS) ## Re-record tests/golden/cases from tests/golden/scenarios.py (then review the diff)
 	PYTHONPATH=tests POWERTOOLS_METRICS_NAMESPACE=golden POWERTOOLS_LOG_LEVEL=ERROR $(BIN)/python -m golden.record

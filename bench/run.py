@@ -9,6 +9,7 @@ The floors are measured in the same run: every figure is a ratio against them.
 from __future__ import annotations
 
 import base64
+import compileall
 import gc
 import gzip
 import hashlib
@@ -327,6 +328,10 @@ def cold_requests() -> dict[str, dict[str, Any]]:
 
 def cold_start_figures(figures: list[Figure], runs: int) -> None:
     paths = [str(ROOT / folder) for folder in (*FUNCTIONS.values(), "bench")]
+    # Compiled, as the layer ships (layers/common/Makefile) and as pip left boto3: no run pays for
+    # compiling the code from source (PYTHONDONTWRITEBYTECODE would otherwise make every run do so).
+    for folder in ("layers/common", *FUNCTIONS.values(), "bench"):
+        compileall.compile_dir(ROOT / folder, quiet=1)
     requests = cold_requests()
     # Interleaved runs: the baseline and each handler see the same moments of the machine.
     timings: dict[str, list[float]] = {name: [] for name in ("baseline", *FUNCTIONS, "tracing")}

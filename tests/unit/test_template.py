@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,22 @@ def test_functions_run_python313_on_arm64_with_the_shared_layer(template: Templa
     globals_ = template.function_globals()
     assert (globals_["Runtime"], globals_["Architectures"]) == ("python3.13", ["arm64"])
     assert globals_["Layers"] == [{"Ref": "CommonLayer"}]
-    assert template.resources["CommonLayer"]["Metadata"]["BuildMethod"] == "python3.13"
+    assert template.resources["CommonLayer"]["Metadata"] == {
+        "BuildMethod": "makefile",
+        "BuildArchitecture": "arm64",
+    }
+
+
+def test_the_layer_build_ships_bytecode_for_3_13_arm64_and_leaves_boto3_to_the_runtime():
+    makefile = (ROOT / "layers" / "common" / "Makefile").read_text()
+    assert "build-CommonLayer:" in makefile
+    assert "--platform manylinux2014_aarch64" in makefile
+    assert "--python-version 3.13" in makefile
+    assert "compileall" in makefile
+    assert "--invalidation-mode unchecked-hash" in makefile
+    provided = re.search(r"^RUNTIME_PROVIDED := (.*)$", makefile, re.MULTILINE)
+    assert provided is not None
+    assert {"boto3", "botocore", "s3transfer", "urllib3"} <= set(provided[1].split())
 
 
 def test_handlers_exist_where_the_template_points(template: Template):

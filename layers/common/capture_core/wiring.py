@@ -26,7 +26,7 @@ from capture_core.api.routes import (
     V1_PATH,
 )
 from capture_core.auth.keys import KeyStore
-from capture_core.lanes import capture_v0, capture_v1, health, recordings, remote_config, static_assets
+from capture_core.lanes import capture_v0, health
 from capture_core.lanes.health import Health
 from capture_core.settings import Settings
 from capture_core.sink.firehose import EventSink, FirehoseSink, TimeBoundClients
@@ -134,6 +134,9 @@ def batch_function(
     settings: Settings, runtime: Runtime | None = None, *, documented: bool = False
 ) -> APIGatewayRestResolver:
     """Server SDKs' batches, v0 and v1 (one stream, one key store)."""
+    # Each function imports the lanes it serves where it builds them: a cold start pays for no other.
+    from capture_core.lanes import capture_v1  # noqa: PLC0415
+
     runtime = runtime or aws_runtime(settings)
     app = create_resolver(
         (*BATCH_PATHS, V1_PATH),
@@ -154,6 +157,8 @@ def config_function(
 ) -> APIGatewayRestResolver:
     """What the SDKs ask besides capture: remote config, flags, decide, posthog-js's scripts. It
     reads keys and files only, so it needs no Firehose and little memory."""
+    from capture_core.lanes import remote_config, static_assets  # noqa: PLC0415
+
     runtime = runtime or Runtime(keys=Aws(settings).keys(), sink=_no_sink)
     app = create_resolver(
         CONFIG_PATHS, prefixes=CONFIG_PREFIXES, base_path=settings.api_base_path, documented=documented
@@ -174,6 +179,8 @@ def recordings_function(
     settings: Settings, runtime: Runtime | None = None, *, documented: bool = False
 ) -> APIGatewayRestResolver:
     """Session recordings, to a stream of their own."""
+    from capture_core.lanes import recordings  # noqa: PLC0415
+
     runtime = runtime or aws_runtime(settings)
     app = create_resolver((RECORDINGS_PATH,), base_path=settings.api_base_path, documented=documented)
     sink = runtime.sink(settings.recordings_stream_name)

@@ -9,14 +9,26 @@ exceptions. This decoder stops as soon as the output passes `limit` and reports 
 
 from __future__ import annotations
 
-BASE64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
-# Characters outside the alphabet read as 0, as in the JavaScript original ("=" included).
-_SIX_BITS = {char: format(index if index < 64 else 0, "06b") for index, char in enumerate(BASE64_ALPHABET)}
+import base64
+import re
+
+# Characters outside the base64 alphabet read as 0, as in the JavaScript original ("=" included):
+# as "A" does. The stream is then standard base64, which the C decoder turns into bits.
+_READ_AS_ZERO = re.compile(r"[^A-Za-z0-9+/]")
 _END_OF_STREAM = 2
 
 
 class OutputTooLarge(Exception):
     """The decompressed text would be longer than the limit."""
+
+
+def _reversed_bits(text: str, total: int) -> str:
+    """The bit stream, each character's six bits most significant first, reversed: codes are read
+    least significant bit first, so that a code is one slice of it."""
+    clean = _READ_AS_ZERO.sub("A", text)
+    data = base64.b64decode(clean + "A" * (-len(clean) % 4))
+    bits = format(int.from_bytes(data, "big"), f"0{len(data) * 8}b")[:total]
+    return (bits + "0" * 64)[::-1]  # zeros past the end, as JavaScript reads undefined
 
 
 def decompress_from_base64(text: str, limit: int) -> str | None:
@@ -27,11 +39,8 @@ def decompress_from_base64(text: str, limit: int) -> str | None:
     """
     if not text:
         return None
-    # The bit stream, each character's six bits most significant first. Codes are read least
-    # significant bit first, so the stream is kept reversed and a code is one slice of it.
-    bits = "".join([_SIX_BITS.get(char, "000000") for char in text])
-    total = len(bits)
-    reversed_bits = (bits + "0" * 64)[::-1]  # zeros past the end, as JavaScript reads undefined
+    total = len(text) * 6
+    reversed_bits = _reversed_bits(text, total)
 
     # `cursor` walks down the reversed stream: the next code is the slice just below it.
     cursor = len(reversed_bits)

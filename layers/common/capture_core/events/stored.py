@@ -16,7 +16,7 @@ import uuid6
 
 from capture_core import json_codec
 from capture_core.errors import InvalidPayload
-from capture_core.events.timestamps import format_ms, in_range, parse_ms, to_ms
+from capture_core.events.timestamps import format_ms, in_range, parse_iso_ms_z, parse_ms, to_ms
 from capture_core.limits import MAX_ID_LENGTH
 
 MAX_DISTINCT_ID_LENGTH = MAX_ID_LENGTH
@@ -81,6 +81,9 @@ def normalise_event(event: dict[str, Any], arrival: Arrival) -> dict[str, Any]:
         raise InvalidPayload('Event field "properties" must be an object.', attr="properties")
 
     distinct_id = event.get("distinct_id")
+    if distinct_id is None and "$distinct_id" not in event:
+        # posthog-js sends it in properties only.
+        distinct_id = properties.get("distinct_id")
     if (
         type(distinct_id) is not str
         or not distinct_id
@@ -104,7 +107,13 @@ def normalise_event(event: dict[str, Any], arrival: Arrival) -> dict[str, Any]:
         person_set = _person_properties(event, properties, "$set")
         person_set_once = _person_properties(event, properties, "$set_once")
 
-    client_ms = _client_ms(event.get("timestamp"))
+    timestamp = event.get("timestamp")
+    client_ms = parse_iso_ms_z(timestamp) if type(timestamp) is str else None
+    if client_ms is not None:
+        client_text = timestamp  # already as it is stored
+    else:
+        client_ms = _client_ms(timestamp)
+        client_text = format_ms(client_ms) if client_ms is not None else None
     # `$ignore_sent_at`: the client asks that its timestamp be kept as sent (PostHog's rule).
     sent_at_ms = None if properties.get("$ignore_sent_at") is True else arrival.sent_at_ms
     stored: dict[str, Any] = {
@@ -115,7 +124,7 @@ def normalise_event(event: dict[str, Any], arrival: Arrival) -> dict[str, Any]:
         "$set": person_set,
         "$set_once": person_set_once,
         "timestamp": _corrected_timestamp(arrival, client_ms, event.get("offset"), sent_at_ms),
-        "client_timestamp": format_ms(client_ms) if client_ms is not None else None,
+        "client_timestamp": client_text,
         "sent_at": arrival.sent_at_text,
         "now": arrival.now_text,
         "project_id": arrival.project_id,
