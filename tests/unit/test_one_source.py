@@ -55,3 +55,14 @@ def test_the_documents_quote_the_limits_the_settings_enforce():
     for size in (settings.max_request_bytes, settings.max_payload_bytes, settings.max_record_bytes):
         assert size_text(size) in openapi.DESCRIPTION
     assert settings.max_record_bytes == limits.FIREHOSE_MAX_RECORD_BYTES
+
+
+def test_the_readme_describes_every_setting_and_every_error_code():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Configuration") : readme.index("## Limits")]
+    for variable, description in Settings.descriptions().items():
+        row = next((line for line in section.splitlines() if line.startswith(f"| `{variable}`")), None)
+        assert row is not None, variable
+        assert description in row, variable
+    for code in codes(400, 401, 404, 405, 413, 503):
+        assert f"`{code}`" in readme, code

@@ -16,7 +16,7 @@ import uuid6
 
 from capture_core import json_codec
 from capture_core.errors import InvalidPayload
-from capture_core.events.timestamps import format_ms, in_range, parse_iso_ms_z, parse_ms, to_ms
+from capture_core.events.timestamps import MIN_MS, format_ms, in_range, parse_iso_ms_z, parse_ms, to_ms
 from capture_core.limits import MAX_ID_LENGTH
 
 MAX_DISTINCT_ID_LENGTH = MAX_ID_LENGTH
@@ -123,7 +123,12 @@ def normalise_event(event: dict[str, Any], arrival: Arrival) -> dict[str, Any]:
         "properties": properties,
         "$set": person_set,
         "$set_once": person_set_once,
-        "timestamp": _corrected_timestamp(arrival, client_ms, event.get("offset"), sent_at_ms),
+        "timestamp": (
+            # posthog-js's usual case: how long ago the event happened, which needs no other check.
+            format_ms(arrival.now_ms - offset)
+            if type(offset := event.get("offset")) is int and 0 <= offset <= arrival.now_ms - MIN_MS
+            else _corrected_timestamp(arrival, client_ms, offset, sent_at_ms)
+        ),
         "client_timestamp": client_text,
         "sent_at": arrival.sent_at_text,
         "now": arrival.now_text,
