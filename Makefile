@@ -112,7 +112,7 @@ chromium: ## Install Debian's chromium for the posthog-js tests, when /usr/bin/c
 	else echo "make chromium: /usr/bin/chromium is missing; as root run: apt-get update && apt-get install -y chromium" >&2; exit 1; fi
 
 openapi: $(LOCAL) ## Regenerate openapi.json and schemas/stored-event.schema.json from the code
-	$(BIN)/python -m capture_local openapi
+	$(BIN)/python -m capture_admin.openapi
 
 athena: $(LOCAL) ## Rewrite template.yaml's Glue columns and dedup view from schemas/stored-event.schema.json
 	$(BIN)/python -m capture_admin.athena

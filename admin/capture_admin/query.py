@@ -111,8 +111,8 @@ def local_session(scratch: Path, endpoint_url: str | None = None) -> Any:
     resources = aws.LocalResources.from_template(Template.load(names.DEFAULT_TEMPLATE))
     s3 = aws.client("s3", endpoint_url or state.moto_endpoint(), names.DEFAULT_REGION)
     streams = {
-        EVENTS_TABLE: resources.events,
-        RECORDINGS_TABLE: resources.streams[names.RECORDINGS_STREAM_ID],
+        EVENTS_TABLE: resources.stream(),
+        RECORDINGS_TABLE: resources.stream(names.RECORDINGS_STREAM_ID),
     }
     for stream in streams.values():
         copy_objects(s3, stream.bucket_name, stream.prefix, scratch)

@@ -1,7 +1,6 @@
 """The local AWS: moto's server in this process, clients of it that never read the user's
 credentials, and the template's tables, buckets and Firehose streams on it, each found by its type,
-named locally, created from the template's own definition, and read back. Creating tolerates what
-exists, so it can run again (a later `mock_aws` in the same process may reset moto's state)."""
+named locally, created from the template's own definition, and read back."""
 
 from __future__ import annotations
 
@@ -15,7 +14,6 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
 from capture_core.auth.key_items import project_item, project_key_item
 
 from capture_local import delivery
@@ -57,7 +55,6 @@ class MotoServer:
 
 # What the local stream keeps of the template's destination (capture_local.delivery acts on them).
 _KEPT_DESTINATION_SETTINGS = {"CompressionFormat", "BufferingHints", "Prefix"}
-_ALREADY_EXISTS = {"ResourceInUseException", "BucketAlreadyOwnedByYou", "BucketAlreadyExists"}
 
 
 def static_prefix(prefix: str) -> str:
@@ -67,8 +64,7 @@ def static_prefix(prefix: str) -> str:
 
 
 def object_lines(data: bytes) -> Iterator[str]:
-    """The NDJSON lines of a stored object, gzip or not.
-    Lines end at "\\n" only: JSON strings may hold U+2028, U+0085 and more that splitlines splits at."""
+    """The NDJSON lines of a stored object, gzip or not, split at "\\n" only (not at U+2028 and co.)."""
     text = gzip.decompress(data) if data.startswith(b"\x1f\x8b") else data
     yield from (line.decode("utf-8") for line in text.split(b"\n") if line.strip())
 
@@ -86,14 +82,6 @@ class LocalStream:
         entries = [entry for page in pages for entry in page.get("Contents", [])]
         for _, key in sorted((entry["LastModified"], entry["Key"]) for entry in entries):
             yield from object_lines(s3.get_object(Bucket=self.bucket_name, Key=key)["Body"].read())
-
-
-def _create(call: Any, **arguments: Any) -> None:
-    try:
-        call(**arguments)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") not in _ALREADY_EXISTS:
-            raise
 
 
 @dataclass(frozen=True)
@@ -132,29 +120,29 @@ class LocalResources:
             raise TemplateError(f"expected one AWS::DynamoDB::Table in the template, not {len(self.tables)}")
         return next(iter(self.tables.values()))
 
-    @property
-    def events(self) -> LocalStream:
-        """The stream of analytics events."""
-        if EVENTS_STREAM_ID not in self.streams:
-            raise TemplateError(f"the template has no Firehose stream {EVENTS_STREAM_ID}")
-        return self.streams[EVENTS_STREAM_ID]
+    def stream(self, logical_id: str = EVENTS_STREAM_ID) -> LocalStream:
+        """A stream by its logical id: the events' by default."""
+        if logical_id not in self.streams:
+            raise TemplateError(f"the template has no Firehose stream {logical_id}")
+        return self.streams[logical_id]
 
     def create(self, client: Callable[[str], Any], region: str) -> None:
         """Every table, bucket and stream; `client(service)` is a client of the moto server."""
         for logical_id, name in self.tables.items():
             table = {"BillingMode": "PAY_PER_REQUEST", **self.template.properties(logical_id)}
             schema = {key: table[key] for key in ("KeySchema", "AttributeDefinitions", "BillingMode")}
-            _create(client("dynamodb").create_table, TableName=name, **schema)
+            client("dynamodb").create_table(TableName=name, **schema)
         location = {"CreateBucketConfiguration": {"LocationConstraint": region}}
         for name in self.buckets.values():  # us-east-1 is the one region that refuses a LocationConstraint
-            _create(client("s3").create_bucket, Bucket=name, **(location if region != "us-east-1" else {}))
-        delivery.install({stream.name for stream in self.streams.values()})
+            client("s3").create_bucket(Bucket=name, **(location if region != "us-east-1" else {}))
+        delivery.install()
         for stream in self.streams.values():
             config = {k: v for k, v in stream.destination.items() if k in _KEPT_DESTINATION_SETTINGS}
             config["BucketARN"] = f"arn:aws:s3:::{stream.bucket_name}"
             config["RoleARN"] = f"arn:aws:iam::{ACCOUNT_ID}:role/{stream.name}"
-            create = client("firehose").create_delivery_stream
-            _create(create, DeliveryStreamName=stream.name, ExtendedS3DestinationConfiguration=config)
+            client("firehose").create_delivery_stream(
+                DeliveryStreamName=stream.name, ExtendedS3DestinationConfiguration=config
+            )
 
     def seed_key(self, dynamodb: Any, token: str, project_id: int, name: str) -> None:
         for item in (project_item(project_id, name, token), project_key_item(token, project_id, name)):

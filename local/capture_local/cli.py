@@ -1,5 +1,4 @@
-"""`python -m capture_local dev | moto | events | recordings | sam-env | openapi`: the Makefile's local
-targets."""
+"""`python -m capture_local dev | moto | events | recordings | sam-env`: the Makefile's local targets."""
 
 import argparse
 import json
@@ -12,7 +11,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from capture_local import aws, names, openapi_files, state
+from capture_local import aws, names, state
 from capture_local.functions import function_specs
 from capture_local.stack import LocalStack
 from capture_local.template import Template, TemplateError, resolve
@@ -74,8 +73,10 @@ def serve(arguments: argparse.Namespace) -> int:
 
 def stored(arguments: argparse.Namespace) -> int:
     """`events` or `recordings`: what that stream stored, one JSON object per line."""
-    streams = aws.LocalResources.from_template(Template.load(arguments.template)).streams
-    stream = streams[names.EVENTS_STREAM_ID if arguments.command == "events" else names.RECORDINGS_STREAM_ID]
+    resources = aws.LocalResources.from_template(Template.load(arguments.template))
+    stream = resources.stream(
+        names.EVENTS_STREAM_ID if arguments.command == "events" else names.RECORDINGS_STREAM_ID
+    )
     try:
         for line in stream.stored_lines(aws.client("s3", state.moto_endpoint(), names.DEFAULT_REGION)):
             print(line)
@@ -114,8 +115,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     for lane in ("events", "recordings"):
         commands.add_parser(lane, help=f"print the stored {lane}, one JSON per line").set_defaults(run=stored)
     commands.add_parser("sam-env", help="print local/sam-env.json").set_defaults(run=sam_env)
-    openapi = commands.add_parser("openapi", help="write openapi.json and schemas/")
-    openapi.set_defaults(run=lambda _: openapi_files.main())
     arguments = parser.parse_args(argv)
     try:
         return int(arguments.run(arguments))

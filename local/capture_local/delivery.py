@@ -1,7 +1,6 @@
-"""Firehose's delivery to S3 as AWS does it, in place of moto's: the template's own prefix with
-its `!{timestamp:...}` expressions evaluated (moto writes them as literal text under its own
-YYYY/MM/DD/HH/), and gzip'd objects named with `.gz` when the stream's CompressionFormat is GZIP
-(moto stores records as sent). So `make query` reads the same keys and bytes as Athena on AWS."""
+"""Firehose's delivery to S3 as AWS does it, in place of moto's (which writes `!{...}` literally
+under its own YYYY/MM/DD/HH/, uncompressed): the prefix's `!{timestamp:...}` evaluated, and gzip'd
+objects named `.gz` for CompressionFormat GZIP. `make query` reads what Athena reads on AWS."""
 
 from __future__ import annotations
 
@@ -25,30 +24,21 @@ def object_key(stream: str, version: str, prefix: str, compression: str, now: da
     return f"{folder}{stream}-{version}-{now:%Y-%m-%d-%H-%M-%S}-{uuid.uuid4()}{extension}"
 
 
-_streams: set[str] = set()
-
-
-def install(streams: set[str]) -> None:
-    """Deliver these Firehose streams of this process's moto as AWS does; any other stream (a test's
-    own `mock_aws`) as moto does."""
+def install() -> None:
+    """Deliver every Firehose stream of this process's moto as AWS does (idempotent)."""
     from moto.firehose.models import FirehoseBackend  # noqa: PLC0415 (moto is slow to import)
     from moto.s3.models import s3_backends  # noqa: PLC0415
 
-    if not _streams:
-        original = FirehoseBackend.put_s3_records
+    def put_s3_records(
+        self: Any, name: str, version: str, destination: dict[str, Any], records: list[dict[str, bytes]]
+    ) -> list[dict[str, str]]:
+        compression = destination.get("CompressionFormat", "UNCOMPRESSED")
+        key = object_key(name, version, destination.get("Prefix", ""), compression, datetime.now(UTC))
+        data = b"".join(record["Data"] for record in records)
+        body = gzip.compress(data, mtime=0) if compression == "GZIP" else data
+        s3_backends[self.account_id][self.partition].put_object(
+            destination["BucketARN"].split(":")[-1], key, body
+        )
+        return [{"RecordId": str(uuid.uuid4())} for _ in records]
 
-        def put_s3_records(
-            self: Any, name: str, version: str, destination: dict[str, Any], records: list[dict[str, bytes]]
-        ) -> list[dict[str, str]]:
-            if name not in _streams:
-                return original(self, name, version, destination, records)
-            compression = destination.get("CompressionFormat", "UNCOMPRESSED")
-            key = object_key(name, version, destination.get("Prefix", ""), compression, datetime.now(UTC))
-            data = b"".join(record["Data"] for record in records)
-            body = gzip.compress(data, mtime=0) if compression == "GZIP" else data
-            bucket = destination["BucketARN"].split(":")[-1]
-            s3_backends[self.account_id][self.partition].put_object(bucket, key, body)
-            return [{"RecordId": str(uuid.uuid4())} for _ in records]
-
-        FirehoseBackend.put_s3_records = put_s3_records  # type: ignore[method-assign,assignment]
-    _streams.update(streams)
+    FirehoseBackend.put_s3_records = put_s3_records  # type: ignore[method-assign,assignment]

@@ -30,8 +30,7 @@ if TYPE_CHECKING:
 
 # API Gateway (REST) refuses request payloads over 10 MB before any function runs.
 API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024
-# A synchronous Lambda invocation takes at most 6 MB of event JSON (base64 body included), so
-# bodies over about 4.5 MB fail even though API Gateway accepted them.
+# A synchronous Lambda invocation takes at most 6 MB of event JSON: about 4.5 MB of body, base64'd.
 LAMBDA_MAX_EVENT_BYTES = 6 * 1024 * 1024
 # The methods an ANY resource covers; API Gateway answers any other (TRACE, CONNECT, WebDAV's) itself.
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})

@@ -10,8 +10,7 @@ from werkzeug.wsgi import LimitedStream
 
 from capture_local.gateway import API_GATEWAY_MAX_BODY_BYTES, RAW_HEADERS, Gateway
 
-# Of a body refused unread, this much is still read and dropped, so that the client sees the 413
-# rather than a connection reset (closing a socket with unread data resets it).
+# Of a body refused unread, this much is read and dropped: a close with unread data resets the client.
 _DISCARD_AT_MOST = 64 * 1024 * 1024
 
 

@@ -71,7 +71,8 @@ class LocalStack:
             self._exit.callback(moto.stop)
             self.moto_url, self.moto_port = moto.url, moto.port
             self.moto_listen_address = f"{self._moto_host}:{moto.port}"
-            self.provision()
+            self.resources.create(self.client, self.region)
+            self.resources.seed_key(self.client("dynamodb"), self.token, self.project_id, names.DEMO_KEY_NAME)
             if self.serve_api:
                 self._start_api()
         except BaseException:
@@ -104,25 +105,18 @@ class LocalStack:
         self._exit.callback(api.stop)
         self.api_url = f"http://{self._host}:{api.port}"
 
-    def provision(self) -> None:
-        """Create the tables, buckets and streams and seed the demo key; harmless when they exist."""
-        self.resources.create(self.client, self.region)
-        self.resources.seed_key(self.client("dynamodb"), self.token, self.project_id, names.DEMO_KEY_NAME)
-
     def client(self, service: str) -> Any:
         """A client of this stack's moto server (made once: building one costs a tenth of a second)."""
         if service not in self._clients:
             self._clients[service] = aws.client(service, self.moto_url, self.region)
         return self._clients[service]
 
-    def read_events(self) -> list[dict[str, Any]]:
-        """Every event the events stream stored so far, oldest object first."""
-        return [json.loads(line) for line in self.resources.events.stored_lines(self.client("s3"))]
+    def read_events(self, stream: str = names.EVENTS_STREAM_ID) -> list[dict[str, Any]]:
+        """Every event a stream (the events') stored so far, oldest object first."""
+        return [json.loads(line) for line in self.resources.stream(stream).stored_lines(self.client("s3"))]
 
     def read_recordings(self) -> list[dict[str, Any]]:
-        """Every recording event the recordings stream stored so far, oldest object first."""
-        stream = self.resources.streams[names.RECORDINGS_STREAM_ID]
-        return [json.loads(line) for line in stream.stored_lines(self.client("s3"))]
+        return self.read_events(names.RECORDINGS_STREAM_ID)
 
     @contextmanager
     def recording(self) -> Iterator[Recorder]:

@@ -26,13 +26,6 @@ def local_stack() -> Iterator[LocalStack]:
         yield stack
 
 
-@pytest.fixture(autouse=True)
-def _resources(request: pytest.FixtureRequest) -> None:
-    # moto's state is process-wide: a `mock_aws` test elsewhere in the session resets it.
-    if "local_stack" in request.fixturenames:
-        request.getfixturevalue("local_stack").provision()
-
-
 @pytest.fixture
 def wire(local_stack: LocalStack) -> Iterator[Recorder]:
     """Every exchange the local API answers during the test, as it crossed the wire: point an SDK

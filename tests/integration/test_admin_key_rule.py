@@ -1,38 +1,37 @@
 """The rule `capture-keys` keeps: a project's record names its newest active project key, so events
 sent with a personal key are stored under a key the project still has (hypothesis over command
-sequences, against moto's DynamoDB)."""
+sequences, against the local stack's DynamoDB, in a table of its own)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from capture_admin.store import KeyAdmin
 from capture_core.auth.key_items import fingerprint, project_record_id
 from capture_core.auth.keys import KeyStore
 from capture_core.errors import InvalidApiKey
+from capture_local import LocalStack
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from moto import mock_aws
 
 pytestmark = pytest.mark.integration
 
-TABLE = "keys"
+TABLE = "key-rule"
 
 
 @pytest.fixture(scope="module")
-def dynamodb() -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "key_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "key_id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield client
+def dynamodb(local_stack: LocalStack) -> Iterator[Any]:
+    client = local_stack.client("dynamodb")
+    client.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "key_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "key_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    yield client
+    client.delete_table(TableName=TABLE)
 
 
 COMMANDS = st.lists(

@@ -110,7 +110,7 @@ def test_events_land_where_firehose_puts_them_on_aws(local_stack: LocalStack):
     assert reply.status == 200
     after = datetime.now(UTC)
 
-    s3, stream = local_stack.client("s3"), local_stack.resources.events
+    s3, stream = local_stack.client("s3"), local_stack.resources.stream()
     keys = [entry["Key"] for entry in s3.list_objects_v2(Bucket=stream.bucket_name)["Contents"]]
     name = rf"{stream.name}-\d+-\d{{4}}(-\d\d){{5}}-[0-9a-f-]{{36}}\.gz"
     partitions = r"events/year=\d{4}/month=\d\d/day=\d\d/hour=\d\d/"

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from capture_admin.openapi import generated
 from capture_core.api.routes import BATCH_PATHS, CAPTURE_PATHS, HEALTH_PATH
 from capture_core.events.stored import STORED_FIELDS
-from capture_local.openapi_files import generated
 from openapi_spec_validator import validate
 
 ROOT = Path(__file__).resolve().parents[2]
