@@ -18,9 +18,9 @@ from capture_core.api import responses
 from capture_core.api.request import HttpRequest, current_request, request_headers
 from capture_core.api.resolver import Doc, add_route
 from capture_core.auth.credentials import request_project_id, request_token
-from capture_core.auth.keys import KeyStore
+from capture_core.auth.keys import KeyStore, Project
 from capture_core.decoding.payload import decode_payload
-from capture_core.events.batch import read_batch
+from capture_core.events.batch import Batch, read_batch
 from capture_core.events.stored import Arrival
 from capture_core.observability import metrics
 from capture_core.settings import Settings
@@ -30,6 +30,39 @@ from capture_core.sink.records import build_records
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def arrival_of(
+    request: HttpRequest, project: Project, now: datetime, sent_at: datetime | None, historical: bool
+) -> Arrival:
+    """What the server knows of a request to `project`, beside its events (the lanes' one rule for
+    the stored `ip` and `token`)."""
+    return Arrival(
+        now=now,
+        ip=None if project.anonymize_ips else request.client_ip,
+        project_id=project.project_id,
+        token=project.token,
+        sent_at=sent_at,
+        historical_migration=historical,
+    )
+
+
+def read_request(
+    request: HttpRequest, keys: KeyStore, settings: Settings, now: datetime
+) -> tuple[Batch, Project, Arrival]:
+    """The stages of a v0-format request (v0 capture, recordings): its bytes decoded, its batch read,
+    its key found."""
+    decoded = decode_payload(
+        request.query,
+        request.headers,
+        request.body,
+        max_payload_bytes=settings.max_payload_bytes,
+        parse_budget_bytes=settings.parse_budget_bytes,
+    )
+    batch = read_batch(decoded.data, request.path, request.query.get("_"))
+    token = request_token(batch, decoded.form, request.query, request.headers)
+    project = keys.project_for(token, request_project_id(batch, request.query))
+    return batch, project, arrival_of(request, project, now, batch.sent_at, batch.historical_migration)
 
 
 class CaptureV0:
@@ -51,25 +84,7 @@ class CaptureV0:
     def capture(self, request: HttpRequest, deadline: float) -> int:
         """Store every event of `request` by `deadline` (a monotonic time), or raise; returns how
         many events were stored."""
-        now = self._clock()
-        decoded = decode_payload(
-            request.query,
-            request.headers,
-            request.body,
-            max_payload_bytes=self._settings.max_payload_bytes,
-            parse_budget_bytes=self._settings.parse_budget_bytes,
-        )
-        batch = read_batch(decoded.data, request.path, request.query.get("_"))
-        token = request_token(batch, decoded.form, request.query, request.headers)
-        project = self._keys.project_for(token, request_project_id(batch, request.query))
-        arrival = Arrival(
-            now=now,
-            ip=None if project.anonymize_ips else request.client_ip,
-            project_id=project.project_id,
-            token=project.token,
-            sent_at=batch.sent_at,
-            historical_migration=batch.historical_migration,
-        )
+        batch, _, arrival = read_request(request, self._keys, self._settings, self._clock())
         records = build_records(
             batch, arrival, self._settings.max_record_bytes, self._settings.max_stored_bytes
         )

@@ -37,7 +37,7 @@ from capture_core.errors import (
 )
 from capture_core.events.stored import Arrival, normalise_event
 from capture_core.events.timestamps import EPOCH, parse_ms
-from capture_core.lanes.capture_v0 import utc_now
+from capture_core.lanes.capture_v0 import arrival_of, utc_now
 from capture_core.limits import MAX_ID_LENGTH
 from capture_core.observability import metrics
 from capture_core.settings import Settings
@@ -275,15 +275,9 @@ class CaptureV1:
             raise InvalidPayload(error.detail, tag="request_decoding_error") from error
         json_codec.check_budget(data, settings.parse_budget_bytes)
         events, historical = read_batch(json_codec.loads(data))
-        arrival = Arrival(
-            now=now,
-            ip=None if project.anonymize_ips else request.client_ip,
-            project_id=project.project_id,
-            token=project.token,
-            # Clock skew is measured against the attempt's own send time.
-            sent_at=EPOCH + timedelta(milliseconds=headers.request_ms),
-            historical_migration=historical,
-        )
+        # Clock skew is measured against the attempt's own send time.
+        sent_at = EPOCH + timedelta(milliseconds=headers.request_ms)
+        arrival = arrival_of(request, project, now, sent_at, historical)
         outcomes, packer = self._pack(events, headers, arrival)
         records = packer.records()
         unsent = set(self._sink.send(records, deadline)) if records else set()

@@ -19,13 +19,10 @@ from capture_core.api import responses
 from capture_core.api.request import HttpRequest, current_request, request_headers
 from capture_core.api.resolver import Doc, add_route
 from capture_core.api.routes import RECORDINGS_PATH
-from capture_core.auth.credentials import request_project_id, request_token
 from capture_core.auth.keys import KeyStore
-from capture_core.decoding.payload import decode_payload
 from capture_core.errors import InvalidPayload
-from capture_core.events.batch import Batch, read_batch
-from capture_core.events.stored import Arrival
-from capture_core.lanes.capture_v0 import utc_now
+from capture_core.events.batch import Batch
+from capture_core.lanes.capture_v0 import read_request, utc_now
 from capture_core.observability import metrics
 from capture_core.settings import Settings
 from capture_core.sink.firehose import EventSink
@@ -68,18 +65,8 @@ class Recordings:
         self._clock = clock
 
     def capture(self, request: HttpRequest, deadline: float) -> int:
-        now = self._clock()
         settings = self._settings
-        decoded = decode_payload(
-            request.query,
-            request.headers,
-            request.body,
-            max_payload_bytes=settings.max_payload_bytes,
-            parse_budget_bytes=settings.parse_budget_bytes,
-        )
-        batch = read_batch(decoded.data, request.path, request.query.get("_"))
-        token = request_token(batch, decoded.form, request.query, request.headers)
-        project = self._keys.project_for(token, request_project_id(batch, request.query))
+        batch, project, arrival = read_request(request, self._keys, settings, self._clock())
         if not project.settings.session_recording:
             # Not 200: a 200 promises the recording is kept. posthog-js records only when the
             # remote config says so, so this is a config older than the setting, or no browser;
@@ -89,14 +76,6 @@ class Recordings:
                 f"`capture-keys project-settings {project.project_id} --session-recording on`."
             )
         check_recording(batch)
-        arrival = Arrival(
-            now=now,
-            ip=None if project.anonymize_ips else request.client_ip,
-            project_id=project.project_id,
-            token=project.token,
-            sent_at=batch.sent_at,
-            historical_migration=batch.historical_migration,
-        )
         records = build_records(batch, arrival, settings.max_record_bytes, settings.max_stored_bytes)
         self._sink.deliver(records, deadline)
         metrics.add_metric(name="RecordingEventsAccepted", unit="Count", value=len(batch.events))
