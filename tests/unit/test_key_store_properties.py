@@ -8,8 +8,9 @@ import hashlib
 from capture_core.auth.key_items import personal_key_item, project_item, project_key_item
 from capture_core.auth.keys import KeyStore
 from capture_core.errors import AuthenticationFailed
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.budget import examples
 from support.fakes import FakeKeyTable
 
 PROJECTS = (1, 2, 3)
@@ -61,6 +62,7 @@ def candidates(table: FakeKeyTable) -> st.SearchStrategy[str]:
     return near | st.text(ALPHABET, max_size=12) | record_ids
 
 
+@settings(max_examples=examples(200), deadline=None)
 @given(data=st.data(), world=tables())
 def test_only_active_project_keys_and_scoped_personal_keys_grant_a_project(
     data: st.DataObject, world: tuple[FakeKeyTable, ProjectKeys, PersonalKeys]
