@@ -122,9 +122,10 @@ def test_posthog_js_1200_at_default_settings(local_stack: LocalStack):
     assert {"$pageview", "$autocapture"} <= names_stored
 
 
-def test_a_project_with_autocapture_off_gets_no_autocaptured_clicks(local_stack: LocalStack):
+@pytest.mark.parametrize("sdk", ["posthog-js", "posthog-js-1200"])
+def test_a_project_with_autocapture_off_gets_no_autocaptured_clicks(local_stack: LocalStack, sdk: str):
     token = project(local_stack, autocapture=False)
-    report = run(local_stack, token, "posthog-js", wanted=IDENTIFIED, settle_s=AUTOCAPTURE_LAG_S)
+    report = run(local_stack, token, sdk, wanted=IDENTIFIED, settle_s=AUTOCAPTURE_LAG_S)
     assert_clean(report)
     names_stored = {event["event"] for event in stored_for(local_stack, report)}
     assert "$pageview" in names_stored
