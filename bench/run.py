@@ -1,5 +1,5 @@
 """`make bench`: what a user pays per event, in time, memory and money, against the floor any
-Python implementation must pay. Prints one table; `--record` also writes bench/results.md.
+Python implementation must pay. Prints one table; `--record` also writes it to bench/results.md and the README.
 
 Everything runs on this machine, in process, with AWS answered at the boto level (botocore's
 `before-send` event) so the real clients serialise, sign and hash real requests without a network.
@@ -28,6 +28,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results.md"
+README = ROOT / "README.md"
+BEGIN_TABLE, END_TABLE = "<!-- bench table: make bench-record writes it -->", "<!-- end of bench table -->"
 STREAM = "bench-events"
 ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "bench",
@@ -521,6 +523,10 @@ def main() -> int:
     print(table)
     if "--record" in sys.argv:
         RESULTS.write_text("# Benchmark results (`make bench-record`)\n\n" + table + "\n")
+        # The README shows the same table, between its bench markers.
+        readme = README.read_text(encoding="utf-8")
+        start, end = readme.index(BEGIN_TABLE) + len(BEGIN_TABLE), readme.index(END_TABLE)
+        README.write_text(f"{readme[:start]}\n{table}\n{readme[end:]}", encoding="utf-8")
     return 0
 
 

@@ -66,3 +66,10 @@ def test_the_readme_describes_every_setting_and_every_error_code():
         assert description in row, variable
     for code in codes(400, 401, 404, 405, 413, 503):
         assert f"`{code}`" in readme, code
+
+
+def test_the_readme_shows_the_recorded_bench_table():
+    # `make bench-record` writes bench/results.md; the README carries the same table.
+    recorded = (ROOT / "bench" / "results.md").read_text(encoding="utf-8")
+    table = recorded[recorded.index("Measured ") :].strip()
+    assert table in (ROOT / "README.md").read_text(encoding="utf-8")
