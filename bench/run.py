@@ -1,5 +1,6 @@
 """`make bench`: what a user pays per event, in time, memory and money, against the floor any
-Python implementation must pay. Prints one table; `--record` also writes it to bench/results.md and the README.
+Python implementation must pay. Prints one table; `--record` also writes it to bench/results.md
+and the README.
 
 Everything runs on this machine, in process, with AWS answered at the boto level (botocore's
 `before-send` event) so the real clients serialise, sign and hash real requests without a network.

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -155,6 +156,7 @@ ROUTES = (
     ("ConfigFunction", "/flags/"),
     ("RecordingsFunction", "/s/"),
 )
+V1_PATH = "/i/v1/analytics/events"
 V1_HEADERS = (
     ("Authorization", f"Bearer {TOKEN}"),
     ("User-Agent", "posthog-python/7.91.1"),
@@ -187,11 +189,62 @@ def _bomb_at_budget(unit: bytes, tail: bytes, function: str) -> Callable[[], byt
     return lambda: _gzip(_at_budget(unit, tail, template_functions()[function]))
 
 
+def _v1_body(array: bytes) -> bytes:
+    return b'{"created_at":"2026-05-01T12:00:00.000Z","batch":' + array + b"}"
+
+
+def _v1_bomb_at_budget(unit: bytes, tail: bytes) -> Callable[[], bytes]:
+    def build() -> bytes:
+        array = _at_budget(unit, tail, template_functions()["BatchFunction"])
+        return _gzip(_v1_body(b"[" + array[1 + len(unit) :]))  # one unit less: room for the envelope
+
+    return build
+
+
+def _encoded(data: bytes, encoding: str) -> bytes:
+    import brotli
+    import zstandard
+
+    encoders: dict[str, Callable[[bytes], bytes]] = {
+        "gzip": _gzip,
+        "deflate": lambda raw: zlib.compress(raw, 9),
+        "br": brotli.compress,
+        "zstd": zstandard.ZstdCompressor(level=19).compress,
+    }
+    return encoders[encoding](data)
+
+
+def _v1_headers(encoding: str) -> tuple[tuple[str, str], ...]:
+    return (*(pair for pair in V1_HEADERS if pair[0] != "Content-Encoding"), ("Content-Encoding", encoding))
+
+
 def cases() -> list[Case]:
     result = [
         Case(f"{name}, the most the check admits", function, path, _bomb_at_budget(unit, tail, function))
         for name, (unit, tail) in SHAPES.items()
         for function, path in ROUTES
+    ]
+    result += [
+        Case(
+            f"{name} as a v1 batch, the most the check admits",
+            "BatchFunction",
+            V1_PATH,
+            _v1_bomb_at_budget(unit, tail),
+            "application/json",
+            headers=V1_HEADERS,
+        )
+        for name, (unit, tail) in SHAPES.items()
+    ]
+    result += [
+        Case(
+            f"empty objects as a v1 batch, {BOMB_BYTES / MIB:.1f} MiB, {encoding}",
+            "BatchFunction",
+            V1_PATH,
+            lambda encoding=encoding: _encoded(_v1_body(_array_of(b"{},")), encoding),  # type: ignore[misc]
+            "application/json",
+            headers=_v1_headers(encoding),
+        )
+        for encoding in ("gzip", "deflate", "br", "zstd")
     ]
     result += [
         Case(
@@ -305,7 +358,8 @@ cpu = usage.ru_utime + usage.ru_stime
 answer = handler_module.lambda_handler(request, context())
 usage = resource.getrusage(resource.RUSAGE_SELF)
 sys.stdout = sys.__stdout__
-code = json.loads(answer.get("body") or "{{}}").get("code") if answer["statusCode"] >= 400 else None
+answered = json.loads(answer.get("body") or "{{}}") if answer["statusCode"] >= 400 else {{}}
+code = answered.get("code") or answered.get("error")  # capture v1's error format names it "error"
 def peak_mb():
     # VmHWM: this process's own high-water mark (ru_maxrss would start at the parent's, which the
     # kernel carries across fork and exec).
