@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
+from collections.abc import Callable
 
 import pytest
 from capture_core.errors import SinkUnavailable
@@ -16,14 +17,22 @@ from support.app import DEMO_TOKEN, CaptureApp
 from support.firehose import FaultyFirehose, VirtualClock
 
 
-def app_with(client: FaultyFirehose, clock: VirtualClock, **settings: float) -> CaptureApp:
+def app_with(
+    client: FaultyFirehose,
+    clock: VirtualClock,
+    jitter: Callable[[float], float] | None = None,
+    **settings: float,
+) -> CaptureApp:
+    """The app on a virtual clock; backoff waits drawn from a seeded generator unless given."""
     config = Settings(**settings)
+    rng = random.Random(0)
     sink = FirehoseSink(
         TimeBoundClients(client.client),
         "events",
         clock=clock,
         sleep=clock.sleep,
         budget_seconds=config.sink_time_budget_seconds,
+        jitter=jitter or (lambda cap: rng.uniform(0, cap)),
     )
     return CaptureApp(sink=sink, monotonic=clock, settings=config)
 
@@ -73,15 +82,25 @@ def test_total_outage_is_503_with_retry_after_within_the_budget():
     assert client.calls > 2
 
 
-def test_slow_calls_exhaust_the_budget():
+@pytest.mark.parametrize(
+    ("wait", "calls"),
+    [
+        # No wait: two full calls (6 s), one through the 1.5 s client, one through the 0.35 s one.
+        (lambda cap: 0.0, 4),
+        # The longest waits (0.1, 0.2, 0.4 s): after the third call no client fits the 0.2 s left.
+        (lambda cap: cap, 3),
+    ],
+    ids=["no-wait", "longest-wait"],
+)
+def test_slow_calls_exhaust_the_budget(wait: Callable[[float], float], calls: int):
     clock = VirtualClock()
     client = FaultyFirehose(record_failure_rate=1.0, call_seconds=3.0, clock=clock)
     started = clock()
-    answer = app_with(client, clock, sink_time_budget_seconds=8).request("POST", "/batch/", batch(0, 3))
+    app = app_with(client, clock, jitter=wait, sink_time_budget_seconds=8)
+    answer = app.request("POST", "/batch/", batch(0, 3))
     assert answer.status == 503
     assert clock() - started <= 8  # a retry starts only if it can end within the budget
-    # Two full calls (6 s), then one through a client whose timeouts end within the 2 s left.
-    assert client.calls == 3
+    assert client.calls == calls
 
 
 def test_budget_stays_inside_the_lambdas_remaining_time():

@@ -90,11 +90,7 @@ def test_only_failed_records_are_resent():
     assert client.calls == [[b"0", b"1", b"2", b"3"], [b"1", b"3"]]
 
 
-def test_backoff_waits_grow_but_never_past_the_cap(monkeypatch: pytest.MonkeyPatch):
-    from capture_core.sink import firehose
-
-    # Full jitter draws below the cap; the highest draw shows the cap itself.
-    monkeypatch.setattr(firehose.random, "uniform", lambda low, high: high)
+def test_backoff_waits_grow_but_never_past_the_cap():
     waits: list[float] = []
     now = [0.0]
 
@@ -105,7 +101,13 @@ def test_backoff_waits_grow_but_never_past_the_cap(monkeypatch: pytest.MonkeyPat
     client = ScriptedFirehose(*[raise_error("ThrottlingException")] * 100)
     clients = TimeBoundClients(lambda connect, read: client, [(0.01, 0.01)])
     sink = FirehoseSink(
-        clients, "stream", clock=lambda: now[0], sleep=sleep, max_delay=2.0, budget_seconds=30
+        clients,
+        "stream",
+        clock=lambda: now[0],
+        sleep=sleep,
+        max_delay=2.0,
+        budget_seconds=30,
+        jitter=lambda cap: cap,  # full jitter draws below the cap; the highest draw is the cap itself
     )
     with pytest.raises(SinkUnavailable):
         sink.deliver([b"r"], deadline=30)

@@ -93,8 +93,8 @@ class TimeBoundClients:
 
 class FirehoseSink:
     """Delivers records with PutRecordBatch; resends only failed records, with capped exponential
-    backoff and full jitter, for at most `budget_seconds` and never past `deadline` (a `clock()`
-    value: the Lambda's own time, less a margin to answer in).
+    backoff and full jitter (`jitter(cap)` draws a wait in [0, cap]), for at most `budget_seconds`
+    and never past `deadline` (a `clock()` value: the Lambda's own time, less a margin to answer in).
 
     Every call, the first included, goes through a client whose timeouts end by the deadline, and
     a call that cannot is not made: the answer never comes after the deadline.
@@ -110,7 +110,9 @@ class FirehoseSink:
         base_delay: float = 0.05,
         max_delay: float = 2.0,
         budget_seconds: float = 8.0,
+        jitter: Callable[[float], float] = lambda cap: random.uniform(0, cap),  # noqa: S311
     ) -> None:
+        self._jitter = jitter
         self._budget_seconds = budget_seconds
         self._clients = clients
         self._stream_name = stream_name
@@ -145,7 +147,7 @@ class FirehoseSink:
                 return []
             attempt += 1
             metrics.add_metric(name="FirehoseRecordsRetried", unit="Count", value=len(pending))
-            delay = random.uniform(0, min(self._max_delay, self._base_delay * 2**attempt))  # noqa: S311
+            delay = self._jitter(min(self._max_delay, self._base_delay * 2**attempt))
             if not self._clients.fits(deadline - self._clock() - delay):
                 logger.warning("Firehose delivery ran out of time", extra={"unsent_records": len(pending)})
                 return pending
