@@ -2,12 +2,13 @@
 peak memory and CPU a function spends on them, against its MemorySize and Timeout.
 
 `python bench/worst_case.py` prints the table; `tests/integration/test_worst_case.py` asserts it.
-Every body is built once, before any measurement, and read by the measured process from a file,
-so building it never counts.
+Every body is built by this process and read by the measured one from a file, so building it never
+counts.
 """
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import os
@@ -320,15 +321,98 @@ def cases() -> list[Case]:
             "application/x-www-form-urlencoded",
             "compression=lz64",
         ),
+        Case(
+            "lz-string, the largest body of codes naming one entry",
+            "CaptureFunction",
+            "/e/",
+            _lz_string_most_codes,
+            "application/x-www-form-urlencoded",
+            "compression=lz64",
+        ),
+        Case(
+            "lz-string, the largest body of literals",
+            "CaptureFunction",
+            "/e/",
+            _lz_string_literals,
+            "application/x-www-form-urlencoded",
+            "compression=lz64",
+        ),
     ]
     return result
 
 
-def _lz_string_bomb() -> bytes:
-    import lzstring
+class _LzStream:
+    """An lz-string stream written code by code, as `compressToBase64` lays it out: each value
+    least significant bit first, six bits to a character. It builds streams no compressor writes
+    (codes that only ever name one entry, literals forever) in a fraction of a second."""
 
-    text = "[" + "{}," * (BOMB_BYTES // 3 - 1) + "{}]"
-    return b"data=" + lzstring.LZString().compressToBase64(text).replace("+", "%2B").encode()
+    def __init__(self, first: int = 65, literal_bits: int = 8) -> None:
+        self.literal = first
+        self.parts = [("0" if literal_bits == 8 else "1") + "0", format(first, f"0{literal_bits}b")[::-1]]
+        self.bits = 2 + literal_bits
+        self.size, self.width, self.wider_at = 4, 3, 8  # the dictionary, as the decoder grows it
+
+    def codes(self, code_at: Callable[[int], int], bits_left: int, literal_bits: int = 0) -> None:
+        """Codes (each followed by a literal of `literal_bits`, when it has one) until `bits_left`
+        are used, one width at a time."""
+        entries = 2 if literal_bits else 1
+        while True:
+            turn = self.width + literal_bits
+            count = min(-(-(self.wider_at - self.size) // entries), (bits_left - self.bits) // turn)
+            if count <= 0:
+                return
+            if literal_bits:  # one literal character all along
+                code = format(code_at(self.size), f"0{self.width}b")[::-1]
+                chunk = (code + format(self.literal, f"0{literal_bits}b")[::-1]) * count
+            elif code_at(0) == code_at(1):  # one code all along: repeat it
+                chunk = format(code_at(self.size), f"0{self.width}b")[::-1] * count
+            else:
+                chunk = "".join(format(code_at(self.size + i), f"0{self.width}b")[::-1] for i in range(count))
+            self.parts.append(chunk)
+            self.bits += turn * count
+            self.size += entries * count
+            if self.size >= self.wider_at:
+                self.wider_at <<= 1
+                self.width += 1
+
+    def form_body(self) -> bytes:
+        """The stream with its end marker, as the `data` field of a form."""
+        bits = "".join([*self.parts, format(2, f"0{self.width}b")[::-1]])
+        bits += "0" * (-len(bits) % 24)  # whole base64 groups: zeros after the end marker
+        text = base64.b64encode(int(bits, 2).to_bytes(len(bits) // 8, "big"))
+        return b"data=" + text.replace(b"+", b"%2B")
+
+
+def _lz_bits() -> int:
+    """As many lz-string bits as fill the largest body a function receives: API Gateway hands it
+    over base64-encoded (every media type is binary) inside at most 6 MB of event."""
+    from capture_core.limits import LAMBDA_MAX_EVENT_BYTES
+
+    body = LAMBDA_MAX_EVENT_BYTES // 4 * 3 - 16 * 1024  # the event's other fields
+    return (body - len("data=") - 64) * 6
+
+
+def _lz_string_bomb() -> bytes:
+    """Each code names the entry it is about to make: the output grows as the square of the
+    codes, and passes the payload limit from a few kilobytes."""
+    stream = _LzStream(0x4E00, 16)  # a character that takes two bytes in a Python string
+    stream.codes(lambda size: size, 2 + 16 + 200_000)
+    return stream.form_body()
+
+
+def _lz_string_most_codes() -> bytes:
+    """A full body of codes that all name the first entry: the most dictionary entries (and
+    strings) a body can make, one output character each."""
+    stream = _LzStream()
+    stream.codes(lambda size: 3, _lz_bits())
+    return stream.form_body()
+
+
+def _lz_string_literals() -> bytes:
+    """A full body of literals, as no compressor writes them (it writes each character once)."""
+    stream = _LzStream(0x4E00, 16)
+    stream.codes(lambda size: 1, _lz_bits(), literal_bits=16)
+    return stream.form_body()
 
 
 # The measured process: imports the function's handler as Lambda does, serves a small request to
@@ -444,16 +528,19 @@ def run_all(selected: list[Case] | None = None, workers: int = 2) -> Iterator[Re
     functions = template_functions()
     chosen = selected if selected is not None else cases()
     with tempfile.TemporaryDirectory(prefix="worst-case-") as folder:
-        files = []
-        for index, case in enumerate(chosen):
+
+        def build_and_measure(index: int) -> Result:
+            # Built here, measured in a fresh process: one worker builds while the other measures.
+            case = chosen[index]
             path = Path(folder) / f"{index}.body"
             path.write_bytes(case.build())
-            files.append(path)
+            try:
+                return measure(case, functions[case.function], path)
+            finally:
+                path.unlink()
+
         with ThreadPoolExecutor(workers) as pool:
-            yield from pool.map(
-                lambda pair: measure(pair[0], functions[pair[0].function], pair[1]),
-                zip(chosen, files, strict=True),
-            )
+            yield from pool.map(build_and_measure, range(len(chosen)))
 
 
 def table(results: list[Result]) -> str:

@@ -38,3 +38,18 @@ def test_a_legitimate_20_mib_batch_is_stored_by_both_functions(results: list[wor
         result.case.function: result.status for result in results if result.case.name.startswith("browser")
     }
     assert legit == {"CaptureFunction": 200, "BatchFunction": 200}
+
+
+def test_lz_string_streams_are_refused_for_what_they_are(results: list[worst_case.Result]):
+    # The bomb passes the payload limit from 34 KB; the largest bodies of codes and of literals
+    # decode in full and are refused as the garbage they decode to.
+    answers = {
+        result.case.name: (result.status, result.code)
+        for result in results
+        if "lz-string" in result.case.name
+    }
+    assert answers == {
+        "lz-string bomb": (413, "request_too_large"),
+        "lz-string, the largest body of codes naming one entry": (400, "invalid_payload"),
+        "lz-string, the largest body of literals": (400, "invalid_payload"),
+    }

@@ -3,94 +3,116 @@
 The PyPI `lzstring` package decodes the same format (the tests hold this module to it), but it can
 neither stop at a size limit nor fail cleanly: an lz-string stream of n codes can expand to about
 n²/2 characters, so a small body is a decompression bomb, and malformed input raises arbitrary
-exceptions. This decoder stops as soon as the output passes `limit` and reports corrupt input as
-`None`.
+exceptions. This decoder stops once the output passes `limit` and reports corrupt input as `None`.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+from itertools import repeat
 
 # Characters outside the base64 alphabet read as 0, as in the JavaScript original ("=" included):
-# as "A" does. The stream is then standard base64, which the C decoder turns into bits.
+# as "A" does. The stream is then standard base64, which the C decoder turns into bytes.
 _READ_AS_ZERO = re.compile(r"[^A-Za-z0-9+/]")
 _END_OF_STREAM = 2
+# lz-string reads each character's bits most significant first into codes least significant bit
+# first. With each byte's bits reversed, the stream is a little-endian number whose bit k is the
+# stream's bit k: a code is then a mask and a shift.
+_REVERSED_BYTE = bytes(int(f"{byte:08b}"[::-1], 2) for byte in range(256))
+_REFILL_BYTES = 7  # bytes taken into the bit buffer at a time
+# Codes read between two checks of the output's length and of the code width.
+_BATCH = 256
 
 
 class OutputTooLarge(Exception):
     """The decompressed text would be longer than the limit."""
 
 
-def _reversed_bits(text: str, total: int) -> str:
-    """The bit stream, each character's six bits most significant first, reversed: codes are read
-    least significant bit first, so that a code is one slice of it."""
+def _bytes(text: str) -> bytes:
+    """The stream's bytes, each byte's bits reversed."""
     clean = _READ_AS_ZERO.sub("A", text)
-    data = base64.b64decode(clean + "A" * (-len(clean) % 4))
-    bits = format(int.from_bytes(data, "big"), f"0{len(data) * 8}b")[:total]
-    return (bits + "0" * 64)[::-1]  # zeros past the end, as JavaScript reads undefined
+    return base64.b64decode(clean + "A" * (-len(clean) % 4)).translate(_REVERSED_BYTE)
 
 
-def decompress_from_base64(text: str, limit: int) -> str | None:
+def decompress_from_base64(text: str, limit: int) -> str | None:  # noqa: PLR0915 (one hot loop, inlined)
     """Decompress lz-string base64 `text`; `None` when it is corrupt or ends early.
 
     The result is made of UTF-16 code units, as in JavaScript: astral characters come out as
     surrogate pairs, which the caller joins.
+
+    The output's length is checked every `_BATCH` codes, so it may pass `limit` by that many
+    entries before the check stops it: an entry is at most one character longer than an earlier
+    output, so entries stay under about √(2·limit) characters while the output is within it.
     """
     if not text:
         return None
-    total = len(text) * 6
-    reversed_bits = _reversed_bits(text, total)
+    stream = _bytes(text)
+    total = len(text) * 6  # bits; past them the stream reads as zeros, as JavaScript reads it
+    from_bytes = int.from_bytes
 
-    # `cursor` walks down the reversed stream: the next code is the slice just below it.
-    cursor = len(reversed_bits)
-    stop = cursor - total  # at or below it, the stream is used up
-    first = int(reversed_bits[cursor - 2 : cursor], 2)
-    cursor -= 2
-    if first == _END_OF_STREAM:
-        return ""
-    if first > _END_OF_STREAM:
-        return None
-    literal = 8 if first == 0 else 16
-    w = chr(int(reversed_bits[cursor - literal : cursor], 2))
-    cursor -= literal
+    # `buffer` holds the stream's next `held` bits, lowest first; `taken` bytes are in it or used.
+    # The stream opens with a 2-bit code (a first literal of 8 or 16 bits, or the end).
+    buffer = from_bytes(stream[:_REFILL_BYTES], "little")
+    first = buffer & 3
+    if first >= _END_OF_STREAM:
+        return "" if first == _END_OF_STREAM else None
+    w = chr((buffer >> 2) & ((256 << (8 * first)) - 1))
+    buffer >>= 2 + (8 << first)
+    held, taken = _REFILL_BYTES * 8 - 2 - (8 << first), _REFILL_BYTES
     dictionary: list[str] = ["", "", "", w]
-    size = 4
     append_entry = dictionary.append
     result = [w]
     append_result = result.append
-    length = 1
-    enlarge_in, width = 4, 3
-    # The hot loop: one slice and one int() per code, the reader inlined.
+    # Literal characters, one string each however often the stream repeats them (at most 65,536).
+    characters: dict[int, str] = {}
+    remember = characters.setdefault
+    width, wider_at = 3, 8  # a code is as wide as the dictionary's size in bits
+    length = counted = 0
     while True:
-        if cursor <= stop:
-            return None  # the stream ended without its end marker
-        code = int(reversed_bits[cursor - width : cursor], 2)
-        cursor -= width
-        if code < 2:
-            literal = 8 if code == 0 else 16
-            append_entry(chr(int(reversed_bits[cursor - literal : cursor], 2)))
-            cursor -= literal
-            code = size
-            size += 1
-            enlarge_in -= 1
-        elif code == _END_OF_STREAM:
-            return "".join(result)
-        if enlarge_in == 0:
-            enlarge_in, width = 1 << width, width + 1
-        if code < size:
-            entry = dictionary[code]
-        elif code == size:
-            entry = w + w[0]
-        else:
-            return None
-        length += len(entry)
+        size = len(dictionary)
+        if size >= wider_at:
+            wider_at <<= 1
+            width += 1
+        mask, enough = wider_at - 1, width + 16
+        length += sum(map(len, result[counted:]))
+        counted = len(result)
         if length > limit:
             raise OutputTooLarge
-        append_result(entry)
-        append_entry(w + entry[0])
-        size += 1
-        enlarge_in -= 1
-        w = entry
-        if enlarge_in == 0:
-            enlarge_in, width = 1 << width, width + 1
+        # Up to the next change of width; a literal makes two entries, so it takes two turns.
+        turns = repeat(None, min(_BATCH, wider_at - size))
+        for _ in turns:
+            if held < enough:  # a code, and the literal that may follow it
+                buffer |= from_bytes(stream[taken : taken + _REFILL_BYTES], "little") << held
+                held += _REFILL_BYTES * 8
+                taken += _REFILL_BYTES
+            code = buffer & mask
+            buffer >>= width
+            held -= width
+            if code <= _END_OF_STREAM:
+                if code == _END_OF_STREAM:
+                    output = "".join(result)
+                    if len(output) > limit:
+                        raise OutputTooLarge
+                    return output
+                if taken * 8 - held - width >= total:
+                    return None  # the stream ended without its end marker: the rest reads as 0
+                value = buffer & ((256 << (8 * code)) - 1)  # a literal of 8 or 16 bits
+                buffer >>= 8 << code
+                held -= 8 << code
+                entry = remember(value, chr(value))
+                append_entry(entry)
+                append_result(entry)
+                append_entry(w + entry)
+                w = entry
+                next(turns, None)
+                continue
+            try:
+                entry = dictionary[code]
+            except IndexError:
+                if code != len(dictionary):
+                    return None
+                entry = w + w[0]
+            append_result(entry)
+            append_entry(w + entry[0])
+            w = entry
