@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from capture_core.limits import API_GATEWAY_MAX_BODY_BYTES, LAMBDA_MAX_EVENT_BYTES
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.http import HTTP_STATUS_CODES
@@ -28,10 +29,6 @@ from capture_local.routing import RouteMap
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-# API Gateway (REST) refuses request payloads over 10 MB before any function runs.
-API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024
-# A synchronous Lambda invocation takes at most 6 MB of event JSON: about 4.5 MB of body, base64'd.
-LAMBDA_MAX_EVENT_BYTES = 6 * 1024 * 1024
 # The methods an ANY resource covers; API Gateway answers any other (TRACE, CONNECT, WebDAV's) itself.
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 # The environ key of the headers as sent (spelling and repeats kept, as API Gateway hands them on).

@@ -5,10 +5,11 @@ import socket
 import threading
 from typing import Any
 
+from capture_core.limits import API_GATEWAY_MAX_BODY_BYTES
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wsgi import LimitedStream
 
-from capture_local.gateway import API_GATEWAY_MAX_BODY_BYTES, RAW_HEADERS, Gateway
+from capture_local.gateway import RAW_HEADERS, Gateway
 
 # Of a body refused unread, this much is read and dropped: a close with unread data resets the client.
 _DISCARD_AT_MOST = 64 * 1024 * 1024

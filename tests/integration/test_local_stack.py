@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 import pytest
 from capture_admin.store import KeyAdmin
 from capture_core.auth.key_items import ProjectSettings
+from capture_core.limits import LAMBDA_MAX_EVENT_BYTES
 from capture_core.settings import Settings
 from capture_local import DEMO_PROJECT_ID, LocalStack, names
 from capture_local.cli import main
-from capture_local.gateway import LAMBDA_MAX_EVENT_BYTES
 
 pytestmark = pytest.mark.integration
 

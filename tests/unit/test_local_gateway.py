@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from capture_core.limits import LAMBDA_MAX_EVENT_BYTES
 from capture_local.exchanges import Recorder, Request, header
 from capture_local.functions import function_specs
-from capture_local.gateway import LAMBDA_MAX_EVENT_BYTES, Gateway, proxy_response
+from capture_local.gateway import Gateway, proxy_response
 from capture_local.gateway_responses import GatewayResponses
 from capture_local.handlers import LocalFunction
 from capture_local.names import DEFAULT_TEMPLATE
