@@ -422,11 +422,19 @@ def lz_string_figure(figures: list[Figure]) -> None:
     from capture_core.decoding.lz_string import decompress_from_base64
 
     text = json_bytes(browser_batch(850)).decode()[: 1024 * 1024]
-    compressed = lzstring.LZString().compressToBase64(text)
+    reference = lzstring.LZString()
+    compressed = reference.compressToBase64(text)
     seconds = median_seconds(lambda: decompress_from_base64(compressed, 50 * 1024 * 1024), repeat=3, warmup=1)
+    # The PyPI decoder (uncapped) on the same stream, in the same run: the figure's floor.
+    floor = median_seconds(lambda: reference.decompressFromBase64(compressed), repeat=3, warmup=1)
     rate = len(text.encode()) / seconds / 1e6
     figures.append(
-        Figure("lz-string decompression, 1 MB payload: MB/s of output", f"{rate:.1f}", ">= 20", rate >= 20)
+        Figure(
+            "lz-string decompression, 1 MB payload: MB/s of output (speed vs PyPI lzstring's decoder)",
+            f"{rate:.1f} ({floor / seconds:.1f}x)",
+            ">= 20",
+            rate >= 20,
+        )
     )
 
 
