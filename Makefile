@@ -96,7 +96,7 @@ integration: $(TOOLS) sdk-deps chromium $(ASSETS) ## Integration tests only (mot
 	$(BIN)/pytest tests/integration
 
 test: lint typecheck template-check sdk-deps chromium $(ASSETS) ## Every check: lint, types, template, all tests
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=10
 
 # The JavaScript SDKs the integration tests drive, reinstalled whenever their lock file changes.
 .PHONY: sdk-deps chromium
