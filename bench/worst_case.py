@@ -352,22 +352,20 @@ class _LzStream:
         self.bits = 2 + literal_bits
         self.size, self.width, self.wider_at = 4, 3, 8  # the dictionary, as the decoder grows it
 
-    def codes(self, code_at: Callable[[int], int], bits_left: int, literal_bits: int = 0) -> None:
-        """Codes (each followed by a literal of `literal_bits`, when it has one) until `bits_left`
-        are used, one width at a time."""
+    def codes(self, code: int | None, bits_left: int, literal_bits: int = 0) -> None:
+        """The same `code` (each followed by the first literal again, when `literal_bits`), or with
+        `None` each code naming the entry it is about to make, until `bits_left` are used."""
         entries = 2 if literal_bits else 1
+        literal = format(self.literal, f"0{literal_bits}b")[::-1] if literal_bits else ""
         while True:
             turn = self.width + literal_bits
             count = min(-(-(self.wider_at - self.size) // entries), (bits_left - self.bits) // turn)
             if count <= 0:
                 return
-            if literal_bits:  # one literal character all along
-                code = format(code_at(self.size), f"0{self.width}b")[::-1]
-                chunk = (code + format(self.literal, f"0{literal_bits}b")[::-1]) * count
-            elif code_at(0) == code_at(1):  # one code all along: repeat it
-                chunk = format(code_at(self.size), f"0{self.width}b")[::-1] * count
+            if code is None:
+                chunk = "".join(format(self.size + i, f"0{self.width}b")[::-1] for i in range(count))
             else:
-                chunk = "".join(format(code_at(self.size + i), f"0{self.width}b")[::-1] for i in range(count))
+                chunk = (format(code, f"0{self.width}b")[::-1] + literal) * count
             self.parts.append(chunk)
             self.bits += turn * count
             self.size += entries * count
@@ -396,7 +394,7 @@ def _lz_string_bomb() -> bytes:
     """Each code names the entry it is about to make: the output grows as the square of the
     codes, and passes the payload limit from a few kilobytes."""
     stream = _LzStream(0x4E00, 16)  # a character that takes two bytes in a Python string
-    stream.codes(lambda size: size, 2 + 16 + 200_000)
+    stream.codes(None, 2 + 16 + 200_000)
     return stream.form_body()
 
 
@@ -404,14 +402,14 @@ def _lz_string_most_codes() -> bytes:
     """A full body of codes that all name the first entry: the most dictionary entries (and
     strings) a body can make, one output character each."""
     stream = _LzStream()
-    stream.codes(lambda size: 3, _lz_bits())
+    stream.codes(3, _lz_bits())
     return stream.form_body()
 
 
 def _lz_string_literals() -> bytes:
     """A full body of literals, as no compressor writes them (it writes each character once)."""
     stream = _LzStream(0x4E00, 16)
-    stream.codes(lambda size: 1, _lz_bits(), literal_bits=16)
+    stream.codes(1, _lz_bits(), literal_bits=16)
     return stream.form_body()
 
 

@@ -90,8 +90,8 @@ class Settings:
     )
     sdk_tracing: bool = setting(
         False,
-        "X-Ray SDK subsegments for AWS calls (Powertools' Tracer); adds a third to a half to a cold start. "
-        "Tracing: Active gives the API Gateway and Lambda segments without it.",
+        "X-Ray SDK subsegments for AWS calls (Powertools' Tracer); adds a third to a half to a "
+        "cold start. Tracing: Active gives the API Gateway and Lambda segments without it.",
     )
     serve_openapi: bool = setting(
         False, "Serve the OpenAPI document at /openapi.json and Swagger UI at /docs."
