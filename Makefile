@@ -48,10 +48,13 @@ $(ASSETS): layers/static/posthog-js-versions.txt admin/capture_admin/assets.py |
 assets: $(ASSETS) ## Fetch posthog-js's lazy-loaded scripts (surveys, recorder...) for layers/static/
 
 # `make dev KEY_CACHE_TTL_SECONDS=2` shortens the key cache, so a revocation shows in seconds;
-# `make dev VERBOSE=1` prints the functions' own log and metric lines too.
-dev: $(LOCAL) $(ASSETS) ## Run the API on http://127.0.0.1:3000 on embedded moto (PORT, MOTO_PORT, KEY_CACHE_TTL_SECONDS, VERBOSE=1)
+# `make dev VERBOSE=1` prints the functions' own log and metric lines too; `make dev
+# FIREHOSE=throttle` (or `fail`) makes Firehose refuse every call, and `S3=fail` the direct path's
+# writes, to watch what the API does then.
+dev: $(LOCAL) $(ASSETS) ## Run the API on http://127.0.0.1:3000 on embedded moto (PORT, MOTO_PORT, KEY_CACHE_TTL_SECONDS, VERBOSE=1, FIREHOSE=throttle|fail, S3=fail)
 	PORT=$(PORT) MOTO_PORT=$(MOTO_PORT) \
 	  $(if $(KEY_CACHE_TTL_SECONDS),KEY_CACHE_TTL_SECONDS=$(KEY_CACHE_TTL_SECONDS)) \
+	  $(if $(FIREHOSE),CAPTURE_LOCAL_FIREHOSE=$(FIREHOSE)) $(if $(S3),CAPTURE_LOCAL_S3=$(S3)) \
 	  $(if $(VERBOSE),CAPTURE_LOCAL_VERBOSE=$(VERBOSE)) $(BIN)/python -m capture_local dev
 
 # Without MOTO_PORT given, `make events` finds the running `make dev` from its state file.

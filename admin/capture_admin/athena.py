@@ -14,6 +14,8 @@ Decisions:
   lose their types. Query them with `json_extract_scalar(properties, '$["$browser"]')`.
 - A key that is no legal column name (`$set`) gets one without the illegal characters (`set`),
   and the SerDe maps it back (`mapping.set` = `$set`).
+- Keys are read case-sensitively (`case.insensitive` = `false`): a column reads exactly its key,
+  so no casing a client chooses can make a line unreadable (`serde_properties`).
 - Integers are `bigint`: a project id or a client's number may pass 2^31.
 """
 
@@ -89,6 +91,19 @@ def serde_mappings(schema: Mapping[str, Any]) -> dict[str, str]:
     return {f"mapping.{c.name}": c.key for c in columns(schema) if c.name != c.key}
 
 
+def serde_properties(schema: Mapping[str, Any]) -> dict[str, str]:
+    """The OpenX SerDe's key handling: case-sensitive, and a mapping for every column whose key is
+    not its name.
+
+    By default the SerDe lower-cases every key of a line, nested ones included, and then fails the
+    whole query on a line whose keys differ only in case (`{"Plan": 1, "plan": 2}` in properties,
+    `Token` beside `token`): "Duplicate key". Clients choose their keys, so any client could break
+    every query of an hour's partition. Read case-sensitively, a column reads exactly its key (as
+    DuckDB does for `make query`), and other casings stay in the object's JSON text.
+    """
+    return {"case.insensitive": "false", **serde_mappings(schema)}
+
+
 def deduplicated_view_sql(schema: Mapping[str, Any]) -> str:
     """The view that keeps one copy of each event (SPEC §7: a retry may store one twice, both with
     its uuid). Copies are compared within a day of arrival, so a query on the view that filters
@@ -125,8 +140,8 @@ def _columns_block(schema: Mapping[str, Any], indent: str) -> list[str]:
     return lines
 
 
-def _mappings_block(schema: Mapping[str, Any], indent: str) -> list[str]:
-    return [f'{indent}{name}: "{key}"' for name, key in serde_mappings(schema).items()]
+def _serde_block(schema: Mapping[str, Any], indent: str) -> list[str]:
+    return [f'{indent}{name}: "{key}"' for name, key in serde_properties(schema).items()]
 
 
 def _view_block(schema: Mapping[str, Any], indent: str) -> list[str]:
@@ -134,7 +149,7 @@ def _view_block(schema: Mapping[str, Any], indent: str) -> list[str]:
     return [f"{indent}QueryString: |", *(f"{indent}  {line}" for line in sql)]
 
 
-BLOCKS = {"columns": _columns_block, "serde-mappings": _mappings_block, "deduplicated-view": _view_block}
+BLOCKS = {"columns": _columns_block, "serde-properties": _serde_block, "deduplicated-view": _view_block}
 _BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN generated: (?P<block>[a-z-]+)")
 
 

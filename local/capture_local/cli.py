@@ -11,7 +11,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from capture_local import aws, names, state
+from capture_local import aws, faults, names, state
 from capture_local.functions import function_specs
 from capture_local.stack import LocalStack
 from capture_local.template import Template, TemplateError, resolve
@@ -32,6 +32,7 @@ def _banner(stack: LocalStack, overrides: dict[str, str]) -> str:
     lines += [f"stream      {s.name} -> s3://{s.bucket_name}/{s.prefix}" for s in resources.streams.values()]
     lines += [f"demo token  {stack.token}  (project {stack.project_id})"]
     lines += [f"setting     {name}={value}" for name, value in sorted(overrides.items())]
+    lines += [f"fault       {fault}" for fault in faults.FAULTS.describe()]
     hint = TRY.format(url=stack.api_url, token=stack.token) if stack.serve_api else SAM
     return "\n".join([*lines, "", hint, "", "Ctrl-C stops."])
 
@@ -56,6 +57,11 @@ def serve(arguments: argparse.Namespace) -> int:
         serve_api=serve_api,
         verbose=arguments.verbose or environ.get("CAPTURE_LOCAL_VERBOSE", "") not in {"", "0"},
         overrides=overrides,
+    )
+    # `make dev FIREHOSE=throttle` (or fail), `S3=fail`: watch the direct path take over.
+    faults.FAULTS.set(
+        arguments.firehose or environ.get("CAPTURE_LOCAL_FIREHOSE", ""),
+        arguments.s3 or environ.get("CAPTURE_LOCAL_S3", ""),
     )
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -107,10 +113,18 @@ def sam_env(arguments: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="capture-local", description=__doc__)
     parser.add_argument("--template", type=Path, default=names.DEFAULT_TEMPLATE, help="the SAM template")
-    parser.set_defaults(run=serve, verbose=False)
+    parser.set_defaults(run=serve, verbose=False, firehose="", s3="")
     commands = parser.add_subparsers(dest="command", required=True)
     dev = commands.add_parser("dev", help="run the API on PORT (3000) with moto on MOTO_PORT (5000)")
     dev.add_argument("--verbose", action="store_true", help="print the functions' log and metric lines too")
+    dev.add_argument(
+        "--firehose",
+        choices=[name for name in faults.FIREHOSE_FAULTS if name],
+        help="make Firehose throttle or fail every call (the direct path to S3 takes the events)",
+    )
+    dev.add_argument(
+        "--s3", choices=[name for name in faults.S3_FAULTS if name], help="make S3 fail the functions' writes"
+    )
     commands.add_parser("moto", help="run moto with the resources only, for sam local")
     for lane in ("events", "recordings"):
         commands.add_parser(lane, help=f"print the stored {lane}, one JSON per line").set_defaults(run=stored)
@@ -118,6 +132,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     try:
         return int(arguments.run(arguments))
-    except (OSError, TemplateError) as error:
+    except (OSError, TemplateError, ValueError) as error:
         print(f"capture-local: {error}", file=sys.stderr)
         return 1

@@ -5,29 +5,30 @@ objects named `.gz` for CompressionFormat GZIP. `make query` reads what Athena r
 from __future__ import annotations
 
 import gzip
-import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-_EXPRESSION = re.compile(r"!\{timestamp:([^}]*)\}")
-# The Java DateTimeFormatter patterns Firehose prefixes use, as strftime directives.
-_PATTERNS = {"yyyy": "%Y", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M"}
+from capture_core.sink.direct import prefix_at
+
+from capture_local import faults
 
 
 def object_key(stream: str, version: str, prefix: str, compression: str, now: datetime) -> str:
-    """Where Firehose puts a batch of records delivered at `now` (UTC)."""
-    folder = _EXPRESSION.sub(lambda m: now.strftime(_PATTERNS.get(m[1], m[1])), prefix)
-    if "!{" in folder:
-        raise ValueError(f"a prefix expression Firehose evaluates and this stack does not: {prefix}")
+    """Where Firehose puts a batch of records delivered at `now` (UTC): the prefix evaluated as the
+    functions' direct path evaluates it."""
+    folder = prefix_at(prefix, now)
     extension = ".gz" if compression == "GZIP" else ""
     return f"{folder}{stream}-{version}-{now:%Y-%m-%d-%H-%M-%S}-{uuid.uuid4()}{extension}"
 
 
 def install() -> None:
-    """Deliver every Firehose stream of this process's moto as AWS does (idempotent)."""
+    """Deliver every Firehose stream of this process's moto as AWS does, and let the local faults
+    act (idempotent)."""
     from moto.firehose.models import FirehoseBackend  # noqa: PLC0415 (moto is slow to import)
-    from moto.s3.models import s3_backends  # noqa: PLC0415
+    from moto.s3.models import S3Backend, s3_backends  # noqa: PLC0415
+
+    put_object = getattr(S3Backend.put_object, "original", S3Backend.put_object)
 
     def put_s3_records(
         self: Any, name: str, version: str, destination: dict[str, Any], records: list[dict[str, bytes]]
@@ -36,9 +37,9 @@ def install() -> None:
         key = object_key(name, version, destination.get("Prefix", ""), compression, datetime.now(UTC))
         data = b"".join(record["Data"] for record in records)
         body = gzip.compress(data, mtime=0) if compression == "GZIP" else data
-        s3_backends[self.account_id][self.partition].put_object(
-            destination["BucketARN"].split(":")[-1], key, body
-        )
+        bucket = destination["BucketARN"].split(":")[-1]
+        put_object(s3_backends[self.account_id][self.partition], bucket, key, body)
         return [{"RecordId": str(uuid.uuid4())} for _ in records]
 
     FirehoseBackend.put_s3_records = put_s3_records  # type: ignore[method-assign,assignment]
+    faults.install(put_object)

@@ -11,7 +11,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from capture_local import aws, names
+from capture_local import aws, faults, names
 from capture_local.exchanges import Recorder
 from capture_local.functions import function_specs
 from capture_local.gateway import Gateway
@@ -104,6 +104,11 @@ class LocalStack:
         api = ApiServer(self._host, self._port, self._gateway)
         self._exit.callback(api.stop)
         self.api_url = f"http://{self._host}:{api.port}"
+
+    @property
+    def faults(self) -> faults.Faults:
+        """What this process's moto does wrong now (`with stack.faults.active(firehose="throttle")`)."""
+        return faults.FAULTS
 
     def client(self, service: str) -> Any:
         """A client of this stack's moto server (made once: building one costs a tenth of a second)."""

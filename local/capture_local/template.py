@@ -1,5 +1,6 @@
 """Reads the SAM template the local stack emulates, so local resources cannot drift from it. Short
-tags (`!Ref X`, `!GetAtt X.Arn`, `!Sub "..."`) become their long forms (`{"Ref": "X"}`, ...)."""
+tags (`!Ref X`, `!GetAtt X.Arn`, `!Sub "..."`) become their long forms (`{"Ref": "X"}`, ...), and
+`!FindInMap` of literal names the value it finds."""
 
 from __future__ import annotations
 
@@ -34,7 +35,25 @@ def load_template_text(text: str) -> dict[str, Any]:
     document = yaml.load(text, Loader=_CloudFormationLoader)  # noqa: S506 (a SafeLoader subclass)
     if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
         raise TemplateError("not a CloudFormation template: no Resources section")
-    return document
+    return dict(_with_mappings(document, document.get("Mappings") or {}))
+
+
+def _with_mappings(value: Any, mappings: Mapping[str, Any]) -> Any:
+    """`value` with each `!FindInMap [map, key, name]` of literal names replaced by what it finds:
+    a mapping is fixed when the template is written, so every reader sees the value itself."""
+    if isinstance(value, list):
+        return [_with_mappings(item, mappings) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if list(value) == ["Fn::FindInMap"]:
+        path = value["Fn::FindInMap"]
+        if not (isinstance(path, list) and len(path) == 3 and all(isinstance(part, str) for part in path)):
+            raise TemplateError(f"!FindInMap {path!r}: only three literal names are emulated locally")
+        try:
+            return mappings[path[0]][path[1]][path[2]]
+        except (KeyError, TypeError):
+            raise TemplateError(f"!FindInMap {path!r}: no such entry in Mappings") from None
+    return {key: _with_mappings(item, mappings) for key, item in value.items()}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from capture_core.auth.keys import KeyStore
 from capture_core.lanes.capture_v0 import utc_now
 from capture_core.lanes.health import Health, stack_checks
 from capture_core.settings import Settings
-from capture_core.sink.firehose import EventSink, MemorySink
+from capture_core.sink.delivery import EventSink, MemorySink
 from capture_core.wiring import FUNCTIONS, Runtime
 from capture_local.lambda_context import lambda_context
 from capture_local.rest_event import build_rest_event
@@ -117,4 +117,4 @@ class CaptureApp:
 
 def lines_of(sink: EventSink) -> list[dict[str, Any]]:
     assert isinstance(sink, MemorySink)
-    return [json.loads(line) for record in sink.records for line in record.splitlines()]
+    return [json.loads(line) for line in sink.lines]

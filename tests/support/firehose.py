@@ -1,7 +1,8 @@
-"""A Firehose client that injects faults, on a virtual clock, for delivery tests."""
+"""Firehose and S3 clients that inject faults, on a virtual clock, for delivery tests."""
 
 from __future__ import annotations
 
+import gzip
 import random
 from collections import Counter
 from typing import Any
@@ -88,3 +89,55 @@ class _TimedView:
 
     def put_record_batch(self, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> dict[str, Any]:
         return self._firehose.put_record_batch(DeliveryStreamName, Records, timeout=self.timeout)
+
+
+class FaultyS3:
+    """PutObject with injected faults: each call fails with probability `error_rate` (`error`: an
+    S3 error code, or "ReadTimeout"). `objects` holds what was stored, by key."""
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        error_rate: float = 0.0,
+        error: str = "SlowDown",
+        call_seconds: float = 0.05,
+        clock: VirtualClock | None = None,
+    ) -> None:
+        self.random = random.Random(seed)
+        self.error_rate = error_rate
+        self.error = error
+        self.call_seconds = call_seconds
+        self.clock = clock
+        self.objects: dict[str, bytes] = {}
+        self.calls: list[str] = []  # the key of each call
+
+    def client(self, connect_timeout: float, read_timeout: float) -> _TimedS3:
+        return _TimedS3(self, connect_timeout + read_timeout)
+
+    def put_object(self, Bucket: str, Key: str, Body: bytes, timeout: float | None = None) -> dict[str, Any]:
+        self.calls.append(Key)
+        if timeout is not None and self.call_seconds > timeout:
+            if self.clock:
+                self.clock.sleep(timeout)
+            raise ReadTimeoutError(endpoint_url="https://s3")
+        if self.clock:
+            self.clock.sleep(self.call_seconds)
+        if self.random.random() < self.error_rate:
+            if self.error == "ReadTimeout":
+                raise ReadTimeoutError(endpoint_url="https://s3")
+            raise ClientError({"Error": {"Code": self.error, "Message": "injected"}}, "PutObject")
+        self.objects[Key] = Body
+        return {"ETag": '"x"'}
+
+    def stored_lines(self) -> list[bytes]:
+        return [line for body in self.objects.values() for line in gzip.decompress(body).splitlines()]
+
+
+class _TimedS3:
+    def __init__(self, s3: FaultyS3, timeout: float) -> None:
+        self._s3 = s3
+        self.timeout = timeout
+
+    def put_object(self, Bucket: str, Key: str, Body: bytes) -> dict[str, Any]:
+        return self._s3.put_object(Bucket, Key, Body, timeout=self.timeout)

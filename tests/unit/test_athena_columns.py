@@ -60,14 +60,15 @@ def test_fields_no_column_can_hold_are_refused(fields: dict):
 
 def test_render_fills_each_block_and_keeps_the_rest():
     template = (
-        "a: 1\n  # BEGIN generated: serde-mappings\n  stale: x\n  # END generated: serde-mappings\nb: 2\n"
+        "a: 1\n  # BEGIN generated: serde-properties\n  stale: x\n  # END generated: serde-properties\nb: 2\n"
     )
     rendered = athena.render(template, schema(**{"$set": {"type": "object"}}))
     assert rendered.splitlines() == [
         "a: 1",
-        "  # BEGIN generated: serde-mappings",
+        "  # BEGIN generated: serde-properties",
+        '  case.insensitive: "false"',
         '  mapping.set: "$set"',
-        "  # END generated: serde-mappings",
+        "  # END generated: serde-properties",
         "b: 2",
     ]
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from capture_core.errors import InvalidPayload, NoData
 from capture_core.events.batch import read_batch
+from capture_core.events.lines import SizeRule, stored_lines
 from capture_core.events.stored import STORED_FIELDS, Arrival
-from capture_core.sink.records import build_records
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
 ARRIVAL = Arrival(now=NOW, ip="203.0.113.9", project_id=7, token="phc_project")
@@ -30,11 +30,7 @@ def stored(
             sent_at=batch.sent_at,
             historical_migration=batch.historical_migration,
         )
-    return [
-        json.loads(line)
-        for record in build_records(batch, arrival, 1_024_000, 48 << 20)
-        for line in record.splitlines()
-    ]
+    return [json.loads(line) for line in stored_lines(batch, arrival, SizeRule(1_024_000, 48 << 20))]
 
 
 def one(**fields: Any) -> dict[str, Any]:

@@ -52,9 +52,9 @@ def test_the_warning_filter_is_the_one_pytest_names():
 
 def test_the_documents_quote_the_limits_the_settings_enforce():
     settings = Settings()
-    for size in (settings.max_request_bytes, settings.max_payload_bytes, settings.max_record_bytes):
+    for size in (settings.max_request_bytes, settings.max_payload_bytes, settings.max_event_bytes):
         assert size_text(size) in openapi.DESCRIPTION
-    assert settings.max_record_bytes == limits.FIREHOSE_MAX_RECORD_BYTES
+    assert settings.max_event_bytes == limits.FIREHOSE_MAX_RECORD_BYTES
 
 
 def test_the_readme_describes_every_setting_and_every_error_code():

@@ -93,7 +93,7 @@ def test_every_encoding_stores_the_same_events(batch: list[dict[str, Any]], enve
         answer = send(app, encoding, payload)
         assert answer.status == 200, (encoding, answer.body)
         results[encoding] = app.stored()
-        app.sink.records.clear()
+        app.sink.lines.clear()
     reference = results["json"]
     assert [e["uuid"] for e in reference] == [e["uuid"] for e in batch]
     assert [e["properties"] for e in reference] == [e["properties"] for e in batch]
@@ -233,7 +233,7 @@ def test_any_valid_v1_batch_in_any_encoding_stores_what_v0_stores(batch: list[di
     body = json.dumps({"created_at": SENT_AT, "batch": batch}).encode()
     v1 = CaptureApp(clock=lambda: NOW)
     for encoding, compress in V1_ENCODINGS.items():
-        v1.sink.records.clear()
+        v1.sink.lines.clear()
         encoded = {**headers, "Content-Encoding": encoding} if encoding != "none" else headers
         answer = v1.request("POST", "/i/v1/analytics/events", compress(body), headers=encoded)
         assert answer.status == 200, (encoding, answer.body)

@@ -1,17 +1,24 @@
-"""SPEC §9: packing events into Firehose records and calls, resending only failed records, the
-backoff cap. Whole-call errors, outages and deadlines are tested through the handler in
-test_delivery.py."""
+"""SPEC §9: packing lines into Firehose records and calls, resending only failed records, the
+backoff cap, and the direct path's objects. Whole-call errors, outages and deadlines are tested
+through the handler in test_delivery.py."""
 
 from __future__ import annotations
 
+import gzip
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from capture_core.errors import SinkUnavailable
-from capture_core.limits import FIREHOSE_MAX_BYTES_PER_CALL
-from capture_core.sink.firehose import FirehoseSink, TimeBoundClients
+from capture_core.limits import FIREHOSE_MAX_BYTES_PER_CALL, FIREHOSE_MAX_RECORD_BYTES
+from capture_core.settings import Settings
+from capture_core.sink import direct
+from capture_core.sink.delivery import Delivery
+from capture_core.sink.firehose import FAILED, THROTTLED, FirehoseStream
 from capture_core.sink.records import RecordPacker, billed_bytes, plan_calls
+from capture_core.sink.timing import Backoff, TimeBoundClients
+from support.firehose import FaultyS3
 
 
 def pack_records(lines: list[bytes], max_record_bytes: int = 1_024_000) -> list[bytes]:
@@ -79,15 +86,27 @@ def raise_error(code: str):
     return answer
 
 
-def sink(client: ScriptedFirehose) -> FirehoseSink:
+def stream(client: ScriptedFirehose) -> FirehoseStream:
+    """A stream on a clock that moves only when it waits."""
+    now = [0.0]
     clients = TimeBoundClients(lambda connect, read: client, [(0.5, 0.5)])
-    return FirehoseSink(clients, "stream", clock=lambda: 0.0, sleep=lambda _: None)
+    return FirehoseStream(
+        clients, "stream", clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s)
+    )
 
 
 def test_only_failed_records_are_resent():
     client = ScriptedFirehose(fail_every_other)
-    sink(client).deliver([b"0", b"1", b"2", b"3"], deadline=10)
+    assert stream(client).send([b"0", b"1", b"2", b"3"], deadline=10) == {}
     assert client.calls == [[b"0", b"1", b"2", b"3"], [b"1", b"3"]]
+
+
+def test_each_unacknowledged_record_says_why():
+    # Records 1 and 3 were throttled, then every resend failed with an internal error.
+    failing = ScriptedFirehose(fail_every_other, *[raise_error("InternalFailure")] * 100)
+    assert stream(failing).send([b"0", b"1", b"2", b"3"], deadline=3) == {1: FAILED, 3: FAILED}
+    throttled = ScriptedFirehose(fail_every_other, *[raise_error("ThrottlingException")] * 100)
+    assert stream(throttled).send([b"0", b"1", b"2"], deadline=3) == {1: THROTTLED}
 
 
 def test_backoff_waits_grow_but_never_past_the_cap():
@@ -100,16 +119,77 @@ def test_backoff_waits_grow_but_never_past_the_cap():
 
     client = ScriptedFirehose(*[raise_error("ThrottlingException")] * 100)
     clients = TimeBoundClients(lambda connect, read: client, [(0.01, 0.01)])
-    sink = FirehoseSink(
+    sink = FirehoseStream(
         clients,
         "stream",
         clock=lambda: now[0],
         sleep=sleep,
-        max_delay=2.0,
+        # full jitter draws below the cap; the highest draw is the cap itself
+        backoff=Backoff(max_delay=2.0, jitter=lambda cap: cap),
         budget_seconds=30,
-        jitter=lambda cap: cap,  # full jitter draws below the cap; the highest draw is the cap itself
     )
-    with pytest.raises(SinkUnavailable):
-        sink.deliver([b"r"], deadline=30)
+    assert sink.send([b"r"], deadline=30) == {0: THROTTLED}
     assert waits[:3] == [0.1, 0.2, 0.4]
     assert max(waits) == 2.0
+
+
+# The direct path.
+
+
+def direct_path(s3: FaultyS3, prefix: str = Settings().recordings_prefix) -> direct.DirectPath:
+    return direct.DirectPath(
+        TimeBoundClients(s3.client, direct.CALL_TIMEOUTS),
+        "bucket",
+        prefix,
+        "capture-recordings",
+        clock=lambda: 0.0,
+        sleep=lambda _: None,
+        now=lambda: datetime(2026, 12, 7, 4, 5, 6, tzinfo=UTC),
+        object_ids=lambda: "id",
+    )
+
+
+def test_a_direct_object_is_gzipd_ndjson_in_firehoses_hour_partition_named_as_direct():
+    s3 = FaultyS3()
+    assert direct_path(s3).write([b'{"a":1}\n', b'{"b":2}\n{"c":3}\n'], deadline=10)
+    ((key, body),) = s3.objects.items()
+    assert (
+        key
+        == "recordings/year=2026/month=12/day=07/hour=04/direct-capture-recordings-2026-12-07-04-05-06-id.gz"
+    )
+    assert gzip.decompress(body) == b'{"a":1}\n{"b":2}\n{"c":3}\n'
+
+
+def test_a_prefix_the_direct_path_cannot_evaluate_is_refused_when_it_is_made():
+    with pytest.raises(ValueError, match="firehose:random-string"):
+        direct_path(FaultyS3(), "events/!{firehose:random-string}/")
+
+
+def test_a_line_over_a_firehose_record_goes_to_s3_and_the_rest_to_firehose():
+    client, s3 = ScriptedFirehose(), FaultyS3()
+    sink = Delivery(stream(client), direct_path(s3))
+    big = b'"' + b"x" * FIREHOSE_MAX_RECORD_BYTES + b'"\n'
+    lines = [b"1\n", big, b"2\n"]
+    assert sink.send(lines, deadline=10) == []
+    assert client.calls == [[b"1\n2\n"]]
+    assert s3.stored_lines() == [big.rstrip(b"\n")]
+    assert lines == [b"", b"", b""]  # released once packed
+
+
+def test_without_s3_a_line_over_a_record_is_unstored():
+    s3 = FaultyS3(error_rate=1.0, error="AccessDenied")
+    big = b"x" * (FIREHOSE_MAX_RECORD_BYTES + 1)
+    assert Delivery(stream(ScriptedFirehose()), direct_path(s3)).send([b"1\n", big], deadline=10) == [1]
+
+
+def test_every_line_of_a_request_is_in_one_of_the_two_places():
+    client = ScriptedFirehose(fail_every_other, *[raise_error("ServiceUnavailableException")] * 100)
+    s3 = FaultyS3()
+    sink = Delivery(stream(client), direct_path(s3), max_record_bytes=20)
+    lines = [json.dumps({"n": n}).encode() + b"\n" for n in range(30)]
+    expected = list(lines)
+    assert sink.send(lines, deadline=10) == []
+    acknowledged = [line for record in client.calls[0][0::2] for line in record.splitlines(keepends=True)]
+    in_s3 = [line + b"\n" for line in s3.stored_lines()]
+    assert sorted(acknowledged + in_s3) == sorted(expected)
+    assert not set(acknowledged) & set(in_s3)

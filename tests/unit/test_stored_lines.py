@@ -70,7 +70,6 @@ def test_every_stored_line_parses_with_a_strict_parser(value: str, where: str) -
     if answer.status == 400:
         assert answer.json()["code"] == "invalid_payload"
         return
-    (record,) = app.sink.records
-    (line,) = record.splitlines()
+    (line,) = app.sink.lines
     stored = strictly_parsed(line)
     assert stored["event"] == "e"

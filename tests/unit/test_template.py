@@ -45,9 +45,9 @@ def test_batch_function_serves_the_batch_route_and_capture_v1(template: Template
 
 def test_recordings_function_serves_s_and_writes_only_its_stream(template: Template):
     assert api_paths(template, "RecordingsFunction") == {RECORDINGS_PATH}
-    statements = template.properties("RecordingsFunction")["Policies"][0]["Statement"]
-    assert {(s["Action"], next(iter(s["Resource"].values()))) for s in statements} == {
+    assert grants(template, "RecordingsFunction") == {
         ("firehose:PutRecordBatch", "RecordingsStream.Arn"),
+        ("s3:PutObject", "${EventsBucket.Arn}/recordings/*/direct-*"),
         ("dynamodb:GetItem", "ApiKeysTable.Arn"),
     }
 
@@ -126,16 +126,63 @@ def grants(template: Template, function: str) -> set[tuple[str, str]]:
     return pairs
 
 
-def test_policies_grant_only_put_record_batch_and_get_item(template: Template):
+def test_policies_grant_only_put_record_batch_the_direct_path_and_get_item(template: Template):
     assert grants(template, "BatchFunction") == {
         ("firehose:PutRecordBatch", "EventsStream.Arn"),
+        ("s3:PutObject", "${EventsBucket.Arn}/events/*/direct-*"),
         ("dynamodb:GetItem", "ApiKeysTable.Arn"),
     }
+
+
+@pytest.mark.parametrize(
+    ("function", "stream"),
+    [
+        ("CaptureFunction", "EventsStream"),
+        ("BatchFunction", "EventsStream"),
+        ("RecordingsFunction", "RecordingsStream"),
+    ],
+)
+def test_the_direct_path_may_only_add_direct_objects_under_its_streams_prefix(
+    template: Template, function: str, stream: str
+):
+    prefix = template.properties(stream)["ExtendedS3DestinationConfiguration"]["Prefix"]
+    folder = prefix.split("/", 1)[0]
+    (resource,) = [r for action, r in grants(template, function) if action.startswith("s3:")]
+    assert resource == f"${{EventsBucket.Arn}}/{folder}/*/direct-*"
+    # The function writes under the stream's own prefix, in the stream's bucket.
+    variables = template.function_globals()["Environment"]["Variables"]
+    assert variables["EVENTS_BUCKET_NAME"] == {"Ref": "EventsBucket"}
+    assert template.properties(stream)["ExtendedS3DestinationConfiguration"]["BucketARN"] == {
+        "Fn::GetAtt": "EventsBucket.Arn"
+    }
+    setting = "RECORDINGS_PREFIX" if stream == "RecordingsStream" else "EVENTS_PREFIX"
+    assert variables[setting] == prefix
+    assert getattr(Settings(), setting.lower()) == prefix  # the default is the template's
+    assert direct_object_key(prefix).startswith(f"{folder}/year=")
+
+
+def direct_object_key(prefix: str) -> str:
+    from datetime import UTC, datetime
+
+    from capture_core.sink.direct import DirectPath
+    from capture_core.sink.timing import TimeBoundClients
+
+    path = DirectPath(
+        TimeBoundClients(lambda c, r: None, [(1, 1)]),
+        "b",
+        prefix,
+        "s",
+        now=lambda: datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC),
+    )
+    key = path.object_key()
+    assert "/direct-s-2026-03-04-05-06-07-" in key
+    return key
 
 
 def test_the_capture_function_may_also_describe_exactly_what_the_health_check_reads(template: Template):
     assert grants(template, "CaptureFunction") == {
         ("firehose:PutRecordBatch", "EventsStream.Arn"),
+        ("s3:PutObject", "${EventsBucket.Arn}/events/*/direct-*"),
         ("dynamodb:GetItem", "ApiKeysTable.Arn"),
         ("dynamodb:DescribeTable", "ApiKeysTable.Arn"),
         ("firehose:DescribeDeliveryStream", "EventsStream.Arn"),

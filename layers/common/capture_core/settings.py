@@ -17,6 +17,10 @@ from typing import Any
 from capture_core import limits
 
 MIB = limits.MIB
+# Where each stream's objects go in the bucket (Firehose's `Prefix`, evaluated at arrival): the
+# template gives its streams and the functions the same, so the direct path writes the same hour
+# partitions as Firehose.
+_HOURLY = "year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
 
 
@@ -36,6 +40,17 @@ class Settings:
     recordings_stream_name: str = setting(
         "capture-recordings", "Firehose stream the session recordings go to."
     )
+    events_bucket_name: str = setting(
+        "capture-events",
+        "S3 bucket both streams deliver to; the direct path writes what Firehose cannot take there.",
+    )
+    events_prefix: str = setting(
+        f"events/{_HOURLY}", "The events stream's S3 prefix (Firehose's expression), for the direct path."
+    )
+    recordings_prefix: str = setting(
+        f"recordings/{_HOURLY}",
+        "The recordings stream's S3 prefix (Firehose's expression), for the direct path.",
+    )
     api_keys_table_name: str = setting("capture-api-keys", "DynamoDB table of API keys.")
     capture_aws_endpoint_url: str = setting(
         "", "Endpoint for every AWS client (a moto server locally); empty means AWS itself."
@@ -47,9 +62,9 @@ class Settings:
     max_stored_bytes: int = setting(
         limits.MAX_STORED_BYTES, "Largest total of a request's stored lines (tiny events inflate).", above=0
     )
-    max_record_bytes: int = setting(
+    max_event_bytes: int = setting(
         limits.FIREHOSE_MAX_RECORD_BYTES,
-        "Largest stored event, one Firehose record (Firehose's own cap: 1,000 KiB).",
+        "Largest stored analytics event, at most one Firehose record (1,000 KiB); recordings have none.",
         above=0,
         maximum=limits.FIREHOSE_MAX_RECORD_BYTES,
     )
@@ -57,11 +72,20 @@ class Settings:
         60.0, "How long a key lookup (hit or miss) is cached; bounds revocation delay.", minimum=0
     )
     key_cache_max_size: int = setting(10_000, "Most key lookups cached per container.", above=0)
-    sink_time_budget_seconds: float = setting(
-        8.0, "Longest time spent delivering one request's events, retries included.", above=0
+    firehose_budget_seconds: float = setting(
+        3.0,
+        "Longest time spent on Firehose for one request, retries included, before what it has not "
+        "taken goes to S3 directly.",
+        minimum=0.5,
+    )
+    direct_path_budget_seconds: float = setting(
+        3.0,
+        "Longest time spent writing to S3 what Firehose did not take, retries included; past it the "
+        "answer is 503.",
+        minimum=0.5,
     )
     sink_time_margin_seconds: float = setting(
-        1.5, "Time kept back from the Lambda's remaining time to answer 503 in time.", minimum=0
+        1.5, "Time kept back from the Lambda's remaining time to answer in time.", minimum=0
     )
     max_parse_memory_mb: int = setting(
         0,

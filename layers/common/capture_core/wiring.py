@@ -29,7 +29,9 @@ from capture_core.auth.keys import KeyStore
 from capture_core.lanes import capture_v0, health
 from capture_core.lanes.health import Health
 from capture_core.settings import Settings
-from capture_core.sink.firehose import EventSink, FirehoseSink, TimeBoundClients
+from capture_core.sink import direct, firehose
+from capture_core.sink.delivery import Delivery, EventSink
+from capture_core.sink.timing import TimeBoundClients
 
 _DYNAMODB_CONFIG = Config(
     connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 2, "mode": "standard"}
@@ -54,20 +56,22 @@ class Aws:
             service, region_name=self._region, endpoint_url=self._settings.endpoint_url, config=config
         )
 
-    def firehose_clients(self) -> TimeBoundClients:
-        def firehose(connect_timeout: float, read_timeout: float) -> Any:
-            # The sink has its own retry policy within the request's time budget; botocore's
-            # retries would spend that budget without it knowing, so they are off.
+    def time_bound_clients(self, service: str, timeouts: tuple[tuple[float, float], ...]) -> TimeBoundClients:
+        """Clients of `service` by timeout, for the writers that retry on their own (Firehose, the
+        direct path to S3), within the request's time budget: botocore's retries would spend that
+        budget without them knowing, so they are off."""
+
+        def make(connect_timeout: float, read_timeout: float) -> Any:
             config = Config(
                 connect_timeout=connect_timeout,
                 read_timeout=read_timeout,
                 retries={"total_max_attempts": 1, "mode": "standard"},
+                # A local endpoint (moto) has no bucket subdomains.
+                s3={"addressing_style": "path"} if self._settings.endpoint_url else None,
             )
-            return self.client("firehose", config)
+            return self.client(service, config)
 
-        clients = TimeBoundClients(firehose)
-        clients.within(float("inf"))  # the usual client is made at cold start, as the DynamoDB one
-        return clients
+        return TimeBoundClients(make, timeouts)
 
     def keys(self) -> KeyStore:
         return KeyStore(
@@ -92,12 +96,32 @@ class Runtime:
 
 
 def aws_runtime(settings: Settings) -> Runtime:
-    """The container's runtime: one key store, Firehose clients made once, shared by its sinks."""
+    """The container's runtime: one key store, and Firehose and S3 clients made once, shared by its
+    sinks (one per stream)."""
     aws = Aws(settings)
-    clients = aws.firehose_clients()
+    firehose_clients = aws.time_bound_clients("firehose", firehose.CALL_TIMEOUTS)
+    # The usual Firehose client is made at cold start, as the DynamoDB one; S3's only when the
+    # direct path is first taken (a rare request, whose time keeps room for it).
+    firehose_clients.within(float("inf"))
+    s3_clients = aws.time_bound_clients("s3", direct.CALL_TIMEOUTS)
+    prefixes = {
+        settings.events_stream_name: settings.events_prefix,
+        settings.recordings_stream_name: settings.recordings_prefix,
+    }
 
     def sink(stream_name: str) -> EventSink:
-        return FirehoseSink(clients, stream_name, budget_seconds=settings.sink_time_budget_seconds)
+        return Delivery(
+            firehose.FirehoseStream(
+                firehose_clients, stream_name, budget_seconds=settings.firehose_budget_seconds
+            ),
+            direct.DirectPath(
+                s3_clients,
+                settings.events_bucket_name,
+                prefixes[stream_name],
+                stream_name,
+                budget_seconds=settings.direct_path_budget_seconds,
+            ),
+        )
 
     checks = health.stack_checks(settings)
     return Runtime(

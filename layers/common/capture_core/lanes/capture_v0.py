@@ -1,8 +1,8 @@
 """The v0 capture lane (SPEC §1–9): `/capture`, `/e`, `/i/v0/e`, `/track`, `/engage`, `/batch`.
 
 Every stage in order: the request's bytes decoded to a payload, its batch read, its key found,
-each event normalised into a stored line, the lines packed and delivered. A 200 only once
-Firehose has every record.
+each event normalised into a stored line, the lines delivered. A 200 only once every line is
+stored (in Firehose, or in S3 by the direct path).
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from capture_core.auth.credentials import request_project_id, request_token
 from capture_core.auth.keys import KeyStore, Project
 from capture_core.decoding.payload import decode_payload
 from capture_core.events.batch import Batch, read_batch
+from capture_core.events.lines import SizeRule, stored_lines
 from capture_core.events.stored import Arrival
 from capture_core.observability import metrics
 from capture_core.settings import Settings
-from capture_core.sink.firehose import EventSink
-from capture_core.sink.records import build_records
+from capture_core.sink.delivery import EventSink, deliver
 
 
 def utc_now() -> datetime:
@@ -84,11 +84,10 @@ class CaptureV0:
     def capture(self, request: HttpRequest, deadline: float) -> int:
         """Store every event of `request` by `deadline` (a monotonic time), or raise; returns how
         many events were stored."""
-        batch, _, arrival = read_request(request, self._keys, self._settings, self._clock())
-        records = build_records(
-            batch, arrival, self._settings.max_record_bytes, self._settings.max_stored_bytes
-        )
-        self._sink.deliver(records, deadline)
+        settings = self._settings
+        batch, _, arrival = read_request(request, self._keys, settings, self._clock())
+        rule = SizeRule(settings.max_event_bytes, settings.max_stored_bytes)
+        deliver(self._sink, stored_lines(batch, arrival, rule), deadline)
         metrics.add_metric(name="EventsAccepted", unit="Count", value=len(batch.events))
         return len(batch.events)
 

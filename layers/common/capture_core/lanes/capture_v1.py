@@ -1,9 +1,9 @@
 """Capture v1 (SPEC §11): `POST /i/v1/analytics/events`, which answers per event.
 
 Where v0 is all or nothing, v1 says of each event `ok`, `drop` (it can never be stored) or
-`retry` (Firehose had not acknowledged its record when the time was up): events are packed so
-that every record maps back to the events it holds, and only those of unacknowledged records
-are to be sent again. The request is authenticated from its headers before its body is read.
+`retry` (neither Firehose nor the direct path to S3 took it in time): every stored line maps back
+to its event, and only the events of unstored lines are to be sent again. The request is
+authenticated from its headers before its body is read.
 """
 
 from __future__ import annotations
@@ -31,18 +31,17 @@ from capture_core.errors import (
     InvalidApiKey,
     InvalidPayload,
     MissingApiKey,
-    RequestTooLarge,
     SinkUnavailable,
     UnsupportedMediaType,
 )
+from capture_core.events.lines import SizeRule, StoredLines
 from capture_core.events.stored import Arrival, normalise_event
 from capture_core.events.timestamps import EPOCH, parse_ms
 from capture_core.lanes.capture_v0 import arrival_of, utc_now
 from capture_core.limits import MAX_ID_LENGTH
 from capture_core.observability import metrics
 from capture_core.settings import Settings
-from capture_core.sink.firehose import EventSink
-from capture_core.sink.records import RecordPacker
+from capture_core.sink.delivery import EventSink
 
 REQUIRED_HEADERS = (
     "PostHog-Sdk-Info",
@@ -278,13 +277,11 @@ class CaptureV1:
         # Clock skew is measured against the attempt's own send time.
         sent_at = EPOCH + timedelta(milliseconds=headers.request_ms)
         arrival = arrival_of(request, project, now, sent_at, historical)
-        outcomes, packer = self._pack(events, headers, arrival)
-        records = packer.records()
-        unsent = set(self._sink.send(records, deadline)) if records else set()
+        outcomes, lines, line_events = self._store(events, headers, arrival)
+        unsent = self._sink.send(lines, deadline) if lines else []
         for position in unsent:
-            for index in packer.tags[position]:
-                outcomes[index] = Outcome("retry", "not_persisted")
-        if records and len(unsent) == len(records):
+            outcomes[line_events[position]] = Outcome("retry", "not_persisted")
+        if line_events and len(unsent) == len(line_events):
             raise SinkUnavailable("No event could be stored now; retry the request.")
         self._count(outcomes)
         results = {
@@ -292,13 +289,16 @@ class CaptureV1:
         }
         return V1Answer(results, retry=bool(unsent))
 
-    def _pack(
+    def _store(
         self, events: list[dict[str, Any]], headers: V1Headers, arrival: Arrival
-    ) -> tuple[list[Outcome], RecordPacker]:
+    ) -> tuple[list[Outcome], list[bytes], list[int]]:
+        """Each event's outcome so far, the stored lines, and which event each line is."""
         settings = self._settings
-        packer = RecordPacker(settings.max_record_bytes)
+        stored = StoredLines(
+            SizeRule(settings.max_event_bytes, settings.max_stored_bytes), len(events), arrival
+        )
         outcomes: list[Outcome] = []
-        total = 0
+        line_events: list[int] = []
         for index, event in enumerate(events):
             shaped = as_v0_event(event, headers)
             if isinstance(shaped, str):
@@ -309,19 +309,14 @@ class CaptureV1:
             except InvalidPayload as error:
                 outcomes.append(Outcome("drop", f"invalid_event: {error.attr or error.detail}"))
                 continue
-            if len(line) > settings.max_record_bytes:
+            if stored.too_large(line):
                 outcomes.append(Outcome("drop", "event_too_big"))
                 continue
-            total += len(line)
-            if total > settings.max_stored_bytes:
-                raise RequestTooLarge(
-                    f"The events of this request would take more than {settings.max_stored_bytes} bytes "
-                    "stored: send fewer events per request."
-                )
-            packer.add(line, index)
+            stored.add(line)
+            line_events.append(index)
             outcomes.append(Outcome("ok"))
             events[index] = {"uuid": event["uuid"]}  # the parsed event is no longer needed
-        return outcomes, packer
+        return outcomes, stored.lines, line_events
 
     @staticmethod
     def _count(outcomes: list[Outcome]) -> None:

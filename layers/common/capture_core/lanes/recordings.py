@@ -1,8 +1,10 @@
 """The session recordings lane (SPEC §12): `/s/`, where posthog-js sends `$snapshot` events.
 
-Recordings pass the same stages as v0 events (decoding, batch, keys, stored event, records) and
+Recordings pass the same stages as v0 events (decoding, batch, keys, stored lines, delivery) and
 differ in their rules and their destination: each event must name its session and carry its
-snapshot data, the project must have recording on, and the lines go to a stream of their own.
+snapshot data, the project must have recording on, a snapshot has no size limit of its own (a
+full snapshot over a Firehose record takes the direct path to S3), and the lines go to a stream
+of their own.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from capture_core.api.routes import RECORDINGS_PATH
 from capture_core.auth.keys import KeyStore
 from capture_core.errors import InvalidPayload
 from capture_core.events.batch import Batch
+from capture_core.events.lines import SizeRule, stored_lines
 from capture_core.lanes.capture_v0 import read_request, utc_now
 from capture_core.observability import metrics
 from capture_core.settings import Settings
-from capture_core.sink.firehose import EventSink
-from capture_core.sink.records import build_records
+from capture_core.sink.delivery import EventSink, deliver
 
 # PostHog's capture service holds session ids to this: they name S3 objects and partitions later.
 _SESSION_ID = re.compile(r"[A-Za-z0-9-]{1,70}")
@@ -76,8 +78,9 @@ class Recordings:
                 f"`capture-keys project-settings {project.project_id} --session-recording on`."
             )
         check_recording(batch)
-        records = build_records(batch, arrival, settings.max_record_bytes, settings.max_stored_bytes)
-        self._sink.deliver(records, deadline)
+        # A snapshot has no size limit of its own: whatever the request carries is stored.
+        rule = SizeRule(max_event_bytes=None, max_total_bytes=settings.max_stored_bytes)
+        deliver(self._sink, stored_lines(batch, arrival, rule), deadline)
         metrics.add_metric(name="RecordingEventsAccepted", unit="Count", value=len(batch.events))
         return len(batch.events)
 

@@ -1,0 +1,94 @@
+"""From events to stored lines (SPEC §6, §8): each event normalised and written as one NDJSON line,
+under the size rule every lane shares.
+
+An analytics event is at most `max_event_bytes` stored (1,000 KiB: it fits one Firehose record,
+and PostHog refuses events over about 1 MB too). A recording's `$snapshot` has no limit of its
+own: posthog-js sizes its snapshots in UTF-16 code units and never splits a full snapshot, and
+refusing one loses the replay, so whatever the request carries is stored (the sink sends a line
+over a Firehose record to S3). A request's lines together are at most `max_total_bytes`: tiny
+events inflate, since every line carries the server's fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from capture_core import json_codec
+from capture_core.errors import EventTooLarge, InvalidPayload, RequestTooLarge
+from capture_core.events.batch import Batch
+from capture_core.events.stored import Arrival, normalise_event
+
+
+@dataclass(frozen=True, slots=True)
+class SizeRule:
+    """How large stored lines may be: each (None: no limit of its own), and a request's together."""
+
+    max_event_bytes: int | None
+    max_total_bytes: int
+
+
+class StoredLines:
+    """A request's stored lines, held to its size rule as they are added."""
+
+    def __init__(self, rule: SizeRule, count: int, arrival: Arrival) -> None:
+        # No line is shorter than a minimal event's, so a request of too many events is refused
+        # before any of them costs work.
+        if (
+            count * len(json_codec.dumps_line(normalise_event(_SMALLEST_EVENT, arrival)))
+            > rule.max_total_bytes
+        ):
+            raise RequestTooLarge(
+                f"The {count} events of this request would take more than {rule.max_total_bytes} bytes "
+                "stored: send fewer events per request."
+            )
+        self.rule = rule
+        self.lines: list[bytes] = []
+        self._total = 0
+
+    def too_large(self, line: bytes) -> bool:
+        """Is this one line over the limit of one event?"""
+        return self.rule.max_event_bytes is not None and len(line) > self.rule.max_event_bytes
+
+    def add(self, line: bytes) -> None:
+        self._total += len(line)
+        if self._total > self.rule.max_total_bytes:
+            raise RequestTooLarge(
+                f"The events of this request would take more than {self.rule.max_total_bytes} bytes "
+                "stored: send fewer events per request."
+            )
+        self.lines.append(line)
+
+    def event_too_large(self, line: bytes, attr: str | None) -> EventTooLarge:
+        return EventTooLarge(
+            f"This event is {len(line):,} bytes once stored; one event may be at most "
+            f"{self.rule.max_event_bytes:,} bytes.",
+            attr=attr,
+        )
+
+
+def stored_lines(batch: Batch, arrival: Arrival, rule: SizeRule) -> list[bytes]:
+    """Every event of the batch as its stored line, or the error of the first that cannot be.
+
+    All of it happens before anything is sent, so an invalid or oversized event fails the request
+    without storing any part of it.
+    """
+    events = batch.events
+    lines = StoredLines(rule, len(events), arrival)
+    for index, event in enumerate(events):
+        try:
+            line = json_codec.dumps_line(normalise_event(event, arrival))
+        except InvalidPayload as error:
+            error.attr = batch.attr(index, error.attr or "")
+            raise
+        if lines.too_large(line):
+            raise lines.event_too_large(line, batch.attr(index, "").rstrip(".") or None)
+        lines.add(line)
+        # Let the parsed event go as soon as its line exists: a 20 MiB batch then never holds its
+        # parsed form and its stored form at once.
+        events[index] = _DONE
+    return lines.lines
+
+
+_DONE: dict[str, Any] = {}
+_SMALLEST_EVENT = {"event": "e", "distinct_id": "u", "uuid": "00000000-0000-0000-0000-000000000000"}
