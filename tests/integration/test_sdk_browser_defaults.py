@@ -1,18 +1,23 @@
 """posthog-js at its default settings (only `api_host` changed) against the local stack, newest and
 1.200 (the /decide era): nothing it asks is answered >= 400, its console stays clean, captures stay
 gzip'd after the config arrives, pageviews and autocaptured clicks are stored, and a project's
-settings (autocapture off, session recording on) reach the browser (SPEC §10, §12, §13)."""
+settings (autocapture off, session recording on) reach the browser (SPEC §10, §12, §13). A heavy
+page's replay is stored whole, and events are answered 200 while Firehose throttles (SPEC §9)."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
+from capture_admin import query
 from capture_admin.store import KeyAdmin
 from capture_core.auth.key_items import ProjectSettings
 from capture_local import Exchange, LocalStack, names
+from support import recordings
 from support.exchanges import EVENT_PATHS, header, path, sent_events
 from support.js_sdk import require_chromium, require_js_sdks, running_driver
 
@@ -146,3 +151,51 @@ def test_a_project_that_records_sessions_gets_its_recordings_stored(local_stack:
     assert recordings
     assert all(event["event"] == "$snapshot" and event["token"] == token for event in recordings)
     assert all(isinstance(event["properties"]["$snapshot_data"], list) for event in recordings)
+
+
+def full_snapshots(stack: LocalStack, session: str) -> list[dict[str, Any]]:
+    """The compressed full snapshots (rrweb type 2) stored for a session."""
+    return [
+        rrweb
+        for event in stack.read_recordings()
+        if event["properties"].get("$session_id") == session
+        for rrweb in event["properties"]["$snapshot_data"]
+        if rrweb.get("type") == 2 and isinstance(rrweb.get("data"), str)
+    ]
+
+
+def test_a_heavy_pages_replay_is_stored_though_its_full_snapshot_is_over_a_megabyte_compressed(
+    local_stack: LocalStack,
+):
+    """posthog-js sends a full snapshot whole, however large; stored as JSON it is about twice its
+    compressed size, past a Firehose record. Refused, the replay could not be played."""
+    token = project(local_stack, session_recording=True)
+    report = run(local_stack, token, "posthog-js", "--record", "--heavy-page", "2000000")
+    assert_clean(report)
+    session = report["ids"]["session"]
+    deadline = time.monotonic() + WAIT_S
+    while not (snapshots := full_snapshots(local_stack, session)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert snapshots, "no full snapshot stored for the session"
+    (snapshot,) = snapshots
+    assert len(snapshot["data"]) > 1_000_000  # characters of gzip bytes: over a megabyte compressed
+    page = json.dumps(recordings.decompressed(snapshot))
+    assert "Warm socks" in page
+    assert len(page) > 2_000_000
+
+
+def test_while_firehose_throttles_every_call_posthog_js_is_answered_200_and_its_events_are_queried(
+    local_stack: LocalStack, tmp_path: Path
+):
+    with local_stack.faults.active(firehose="throttle"):
+        report = run(local_stack, local_stack.token, "posthog-js", wanted=IDENTIFIED)
+    assert_clean(report)  # every request answered below 400
+    sent = {event["uuid"] for _, event in sent_events(report["captures"])}
+    assert {exchange.status for exchange in report["captures"]} == {200}
+    listed = ", ".join(f"'{value}'" for value in sorted(sent))
+    found = query.local_session(tmp_path, local_stack.moto_url).sql(
+        f"SELECT uuid, event FROM events WHERE uuid IN ({listed})"
+    )
+    rows = found.fetchall()
+    assert {uuid for uuid, _ in rows} == sent
+    assert {"$pageview", "$identify"} <= {name for _, name in rows}

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from capture_core.auth.key_items import ProjectSettings, project_key_item
+from capture_core.limits import FIREHOSE_MAX_RECORD_BYTES
+from support import recordings
 from support.app import DEMO_TOKEN, CaptureApp
 
 
@@ -112,3 +114,38 @@ def test_the_config_carries_the_sample_rate_and_minimum_duration():
     app.table.items[DEMO_TOKEN] = project_key_item(DEMO_TOKEN, 1, "test", settings)
     recording = app.request("GET", f"/array/{DEMO_TOKEN}/config").json()["sessionRecording"]
     assert (recording["sampleRate"], recording["minimumDurationMilliseconds"]) == ("0.25", 2000)
+
+
+@pytest.mark.parametrize("characters", [500_000, 900_000, 2_500_000])
+def test_a_snapshot_as_posthog_js_sends_it_is_stored_whole_whatever_its_size_once_encoded(characters: int):
+    """posthog-js counts a compressed snapshot in UTF-16 code units; stored as UTF-8 JSON it is
+    about twice as large, past a Firehose record: it is stored all the same (the direct path)."""
+    app = recording_app()
+    compressed, data = recordings.compressed_full_snapshot(characters, marker="heavy page")
+    big = recordings.snapshot_event(DEMO_TOKEN, "0193a1b2-cccc-7000-8000-000000000001", compressed)
+    small = snapshot()
+    body = recordings.request_body([small, big, small])
+    answer = app.request("POST", "/s/", body, headers={"Content-Type": "text/plain"})
+    assert (answer.status, answer.json()) == (200, {"status": 1})
+    stored = app.stored_recordings()
+    assert len(stored) == 3  # the others of the request are stored too
+    (kept,) = [
+        event
+        for event in stored
+        if event["properties"]["$session_id"].endswith("cccc-7000-8000-000000000001")
+    ]
+    (rrweb,) = kept["properties"]["$snapshot_data"]
+    assert rrweb["data"] == compressed
+    assert recordings.decompressed(rrweb) == data
+    assert len(json.dumps(kept, ensure_ascii=False).encode()) > FIREHOSE_MAX_RECORD_BYTES
+
+
+def test_an_analytics_event_keeps_its_limit_of_one_firehose_record():
+    app = recording_app()
+    compressed, _ = recordings.compressed_full_snapshot(500_000)
+    event = {"event": "big", "distinct_id": "u1", "token": DEMO_TOKEN, "properties": {"blob": compressed}}
+    answer = app.request(
+        "POST", "/e/", recordings.request_body([event]), headers={"Content-Type": "text/plain"}
+    )
+    assert (answer.status, answer.json()["code"], answer.json()["attr"]) == (413, "event_too_large", "[0]")
+    assert app.stored() == []

@@ -3,6 +3,7 @@ a dashboard, queryable events and a custom domain, each wired to what the functi
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from pathlib import Path
@@ -398,6 +399,39 @@ def test_glue_columns_are_the_stored_event_schemas_fields(template: Template, ta
     # Nested objects are JSON text, read with json_extract.
     assert types["properties"] == types["set"] == types["set_once"] == "string"
     assert mappings["mapping.set"] == "$set"
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_tables_read_keys_case_sensitively_so_no_clients_casing_fails_a_query(template: Template, table: str):
+    """By default the OpenX SerDe lower-cases every key and fails a whole query on a line whose keys
+    differ only in case ("Duplicate key"); any client could send one. Read case-sensitively, each
+    column reads exactly its key: its own name when that is the key, else a mapping to it."""
+    descriptor = template.properties(table)["TableInput"]["StorageDescriptor"]
+    parameters = descriptor["SerdeInfo"]["Parameters"]
+    assert parameters["case.insensitive"] == "false"
+    for column in descriptor["Columns"]:
+        key = parameters.get(f"mapping.{column['Name']}", column["Name"])
+        assert key in athena.load_schema()["properties"], column["Name"]
+        # A column that reads its own name must be spelled as the key is: Glue lower-cases names.
+        assert f"mapping.{column['Name']}" in parameters or key == key.lower()
+
+
+def test_make_query_reads_each_column_from_its_exact_key_as_athena_does(tmp_path: Path):
+    from capture_admin import query
+
+    folder = tmp_path / "events" / "year=2026" / "month=12" / "day=07" / "hour=04"
+    folder.mkdir(parents=True)
+    line = {"uuid": "u", "event": "e", "token": "stored", "Token": "client", "$set": {"a": 1}, "SET": "x",
+            "properties": {"Plan": 1, "plan": 2}}  # fmt: skip
+    (folder / "x.gz").write_bytes(gzip.compress(json.dumps(line).encode() + b"\n"))
+    session = query.connect(
+        {"events": tmp_path / "events", "recordings": tmp_path / "none"}, athena.load_schema()
+    )
+    ((token, person, upper, lower),) = session.sql(
+        """SELECT token, "set", json_extract_scalar(properties, '$["Plan"]'),
+                  json_extract_scalar(properties, '$["plan"]') FROM events"""
+    ).fetchall()
+    assert (token, json.loads(person), upper, lower) == ("stored", {"a": 1}, "1", "2")
 
 
 @pytest.mark.parametrize("table", TABLES)

@@ -4,8 +4,10 @@
 // (remote config, flags, lazy scripts) comes from the API.
 //
 //   node browser_defaults.mjs --api-host URL --token TOKEN --distinct-id ID --sdk posthog-js|posthog-js-1200
-//                             [--record]
+//                             [--record] [--heavy-page CHARACTERS]
 //
+// --heavy-page puts that many characters of random text in the page before posthog-js starts, so
+// that its recording's full snapshot is large even once compressed (a heavy page).
 // It loads the page, lets posthog-js settle, clicks a button, types into a field, identifies the
 // user and waits for the queue to flush (with --record, also for a recording request). Prints one
 // JSON line: every request to the API with its answer, every console message and page error, and
@@ -27,6 +29,7 @@ const { values: args } = parseArgs({
         'distinct-id': { type: 'string' },
         sdk: { type: 'string', default: 'posthog-js' },
         record: { type: 'boolean', default: false },
+        'heavy-page': { type: 'string', default: '0' },
         chromium: { type: 'string', default: '/usr/bin/chromium' },
         'timeout-ms': { type: 'string', default: '20000' },
     },
@@ -45,7 +48,25 @@ const CHROMIUM_ARGS = [
 const sdkDir = join(require.resolve(`${args.sdk}/package.json`), '..')
 const sdkVersion = JSON.parse(readFileSync(join(sdkDir, 'package.json'), 'utf8')).version
 const bundle = readFileSync(join(sdkDir, 'dist', 'array.js'))
+// Random text (64 symbols: about 6 bits a character, so gzip keeps about three quarters of it), in
+// paragraphs of 10,000 characters, written before posthog-js loads.
+const HEAVY = Number(args['heavy-page']) > 0 ? `<script>
+(() => {
+    const symbols = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+    const bytes = new Uint8Array(10000)
+    for (let left = ${Number(args['heavy-page'])}; left > 0; left -= bytes.length) {
+        crypto.getRandomValues(bytes)
+        const text = Array.from(bytes.subarray(0, Math.min(left, bytes.length)), (b) => symbols[b & 63]).join('')
+        document.addEventListener('DOMContentLoaded', () => {
+            const paragraph = document.createElement('p')
+            paragraph.textContent = text
+            document.body.appendChild(paragraph)
+        })
+    }
+})()
+</script>` : ''
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>shop</title><link rel="icon" href="data:,">
+${HEAVY}
 <script src="/array.js"></script>
 <script>posthog.init(${JSON.stringify(args.token)}, { api_host: ${JSON.stringify(apiHost)}, opt_out_useragent_filter: true })</script>
 </head><body><h1>Warm socks</h1><button id="buy">Buy socks</button>
