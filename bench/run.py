@@ -57,8 +57,9 @@ for folder in (*FUNCTIONS.values(), "bench"):
 import boto3  # noqa: E402
 import orjson  # noqa: E402
 from capture_core.events.batch import read_batch  # noqa: E402
+from capture_core.events.lines import SizeRule, stored_lines  # noqa: E402
 from capture_core.events.stored import Arrival  # noqa: E402
-from capture_core.sink.records import billed_bytes, build_records  # noqa: E402
+from capture_core.sink.records import RecordPacker, billed_bytes  # noqa: E402
 from capture_local.lambda_context import lambda_context  # noqa: E402
 from capture_local.rest_event import build_rest_event  # noqa: E402
 from fake_aws import FakeAws  # noqa: E402
@@ -71,6 +72,7 @@ PRICE_LAMBDA_PER_MILLION = 0.20
 PRICE_FIREHOSE_PER_GB = 0.029
 PRICE_DYNAMODB_PER_MILLION_READS = 0.125
 PRICE_S3_PER_GB_MONTH = 0.023
+PRICE_S3_PUT_PER_THOUSAND = 0.005
 LAMBDA_MB_PER_VCPU = 1769  # Lambda gives one full vCPU at 1,769 MB, proportionally less below
 CAPTURE_MEMORY_MB, BATCH_MEMORY_MB, CONFIG_MEMORY_MB, RECORDINGS_MEMORY_MB = 512, 1024, 256, 1024
 # PostHog Cloud's published price list (posthog.com/pricing, as summarised in 2025): product
@@ -162,8 +164,11 @@ def in_process_figures(figures: list[Figure], repeat: int) -> dict[str, float]:
         assert answer["statusCode"] == 200, answer
 
     arrival = Arrival(now=datetime.now(UTC), ip="203.0.113.1", project_id=1, token=TOKEN)
-    # build_records lets each parsed event go as it is stored: it works on a copy of the list.
-    records = build_records(read_batch(list(batch), "/batch"), arrival, 1_024_000, 48 << 20)
+    # stored_lines lets each parsed event go as it is stored: it works on a copy of the list.
+    packer = RecordPacker()
+    for line in stored_lines(read_batch(list(batch), "/batch"), arrival, SizeRule(1_024_000, 48 << 20)):
+        packer.add(line)
+    records = packer.records()
     firehose = boto3.session.Session().client("firehose", region_name="us-east-1")
 
     def botocore_call(batch_records: list[bytes]) -> None:
@@ -499,6 +504,19 @@ def cost_figures(figures: list[Figure], durations: dict[str, float]) -> None:
             f"${per_thousand_minutes:.2f}",
         )
     )
+    # The direct path to S3: one PUT per request, in place of Firehose's per-GB ingestion (the
+    # stored bytes cost the same in S3 either way).
+    for size in (1, 10, 100):
+        requests = 1_000_000 / size
+        puts = requests * PRICE_S3_PUT_PER_THOUSAND / 1000
+        record = -(-size * event_bytes // 5120) * 5120
+        instead = requests * record / 2**30 * PRICE_FIREHOSE_PER_GB
+        figures.append(
+            Figure(
+                f"events taking the direct path to S3, per million, {size} per request",
+                f"${puts:.2f} of S3 PUTs (instead of ${instead:.2f} of Firehose)",
+            )
+        )
     for monthly in (10e6, 100e6):
         ours = monthly / 1e6 * (per_million[10] + config)
         figures.append(

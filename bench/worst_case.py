@@ -89,6 +89,7 @@ class Case:
     content_type: str = "text/plain"
     query: str = ""
     headers: tuple[tuple[str, str], ...] = ()
+    firehose: str = ""  # "throttle": Firehose refuses every call, so every line takes the direct path
 
 
 def _array_of(unit: bytes, tail: bytes = b"{}", size: int = BOMB_BYTES) -> bytes:
@@ -219,6 +220,75 @@ def _v1_headers(encoding: str) -> tuple[tuple[str, str], ...]:
     return (*(pair for pair in V1_HEADERS if pair[0] != "Content-Encoding"), ("Content-Encoding", encoding))
 
 
+def _lambda_body_bytes() -> int:
+    """The largest body a function receives: API Gateway hands it over base64-encoded (every media
+    type is binary) inside at most 6 MB of event."""
+    from capture_core.limits import LAMBDA_MAX_EVENT_BYTES
+
+    return LAMBDA_MAX_EVENT_BYTES // 4 * 3 - 16 * 1024  # the event's other fields
+
+
+def _snapshot(data: str, session: str = "0193a1b2-aaaa-7000-8000-000000000001") -> dict[str, Any]:
+    """A `$snapshot` event as posthog-js sends it, carrying one compressed full snapshot."""
+    rrweb = {"type": 2, "data": data, "cv": "2024-10", "timestamp": 1_777_000_000_000}
+    return {
+        "event": "$snapshot",
+        "properties": {"$snapshot_data": [rrweb], "$session_id": session, "$window_id": session,
+                       "$snapshot_bytes": len(data) + 2, "distinct_id": "u", "token": TOKEN},
+    }  # fmt: skip
+
+
+def _posthog_js_body(events: list[dict[str, Any]]) -> bytes:
+    return _gzip(json.dumps(events, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def _one_snapshot_as_posthog_js_sends_it() -> bytes:
+    """One full snapshot of random (incompressible) gzip bytes as a latin-1 string: the largest
+    posthog-js can send in a body Lambda takes, about twice as large once stored as UTF-8."""
+    size = _lambda_body_bytes() - 64 * 1024
+    while True:
+        body = _posthog_js_body([_snapshot(os.urandom(size).decode("latin-1"))])
+        if len(body) <= _lambda_body_bytes():
+            return body
+        size -= len(body) - _lambda_body_bytes() + 1024
+
+
+def _one_snapshot_at_the_payload_limit() -> bytes:
+    """One snapshot string as long as the payload limit allows, with one astral character, which
+    makes Python hold the whole string at four bytes a character."""
+    event = _snapshot("")
+    room = BOMB_BYTES - len(json.dumps([event]).encode()) - 8
+    event["properties"]["$snapshot_data"][0]["data"] = "\U0001f600" + "a" * (room - 4)
+    return _posthog_js_body([event])
+
+
+def _snapshots_just_under_a_record() -> bytes:
+    """As many snapshots of just under a Firehose record once stored as fill the payload limit:
+    every one is packed into a record of its own."""
+    event = _snapshot("b" * 1_000_000)
+    count = BOMB_BYTES // len(json.dumps(event).encode())
+    return _posthog_js_body(
+        [_snapshot("b" * 1_000_000, f"0193a1b2-aaaa-7000-8000-{i:012d}") for i in range(count)]
+    )
+
+
+def _most_snapshots_stored() -> bytes:
+    """As many tiny snapshots as the payload and stored-size limits admit: each one validated and
+    stored."""
+    from datetime import UTC, datetime
+
+    from capture_core import json_codec
+    from capture_core.events.stored import Arrival, normalise_event
+    from capture_core.settings import Settings
+
+    event = _snapshot("")
+    event["properties"]["$snapshot_data"] = [{"type": 3, "data": {}}]
+    arrival = Arrival(now=datetime.now(UTC), ip="203.0.113.1", project_id=1, token=TOKEN)
+    line = len(json_codec.dumps_line(normalise_event(dict(event), arrival)))
+    sent = len(json.dumps(event, separators=(",", ":"))) + 1
+    return _posthog_js_body([event] * min(Settings().max_stored_bytes // line - 16, BOMB_BYTES // sent - 16))
+
+
 def cases() -> list[Case]:
     result = [
         Case(f"{name}, the most the check admits", function, path, _bomb_at_budget(unit, tail, function))
@@ -257,9 +327,28 @@ def cases() -> list[Case]:
         ),
     ]
     result += [
+        Case(
+            f"{name}, all stored, Firehose throttling: all to S3", function, path, build, firehose="throttle"
+        )
+        for name, function, path, build in (
+            ("minimal valid events", "CaptureFunction", "/e/", lambda: _most_events_stored(False)),
+            ("minimal valid events", "BatchFunction", "/batch/", lambda: _most_events_stored(False)),
+            ("tiny $snapshots", "RecordingsFunction", "/s/", _most_snapshots_stored),
+        )
+    ]
+    result += [
         Case(f"empty objects, {BOMB_BYTES / MIB:.1f} MiB", function, path, lambda: _gzip(_array_of(b"{},")))
         for function, path in ROUTES
     ]
+    result += [
+        Case("one $snapshot as posthog-js sends it, the largest body", "RecordingsFunction", "/s/",
+             _one_snapshot_as_posthog_js_sends_it),
+        Case(f"one $snapshot of {BOMB_BYTES / MIB:.1f} MiB, an astral character first", "RecordingsFunction",
+             "/s/", _one_snapshot_at_the_payload_limit),
+        Case(f"$snapshots just under a record, {BOMB_BYTES / MIB:.1f} MiB", "RecordingsFunction", "/s/",
+             _snapshots_just_under_a_record),
+        Case("tiny $snapshots, all stored", "RecordingsFunction", "/s/", _most_snapshots_stored),
+    ]  # fmt: skip
     result += [
         Case(
             "browser batch, 20 MiB gzip'd",
@@ -382,12 +471,8 @@ class _LzStream:
 
 
 def _lz_bits() -> int:
-    """As many lz-string bits as fill the largest body a function receives: API Gateway hands it
-    over base64-encoded (every media type is binary) inside at most 6 MB of event."""
-    from capture_core.limits import LAMBDA_MAX_EVENT_BYTES
-
-    body = LAMBDA_MAX_EVENT_BYTES // 4 * 3 - 16 * 1024  # the event's other fields
-    return (body - len("data=") - 64) * 6
+    """As many lz-string bits as fill the largest body a function receives."""
+    return (_lambda_body_bytes() - len("data=") - 64) * 6
 
 
 def _lz_string_bomb() -> bytes:
@@ -478,9 +563,10 @@ class Result:
         return self.peak_mb <= self.memory_limit_mb and self.lambda_cpu_s <= self.function.timeout_s
 
 
-def _environment(function: Function) -> dict[str, str]:
+def _environment(function: Function, case: Case) -> dict[str, str]:
     return {
         **os.environ,
+        "BENCH_FIREHOSE": case.firehose,
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -512,7 +598,7 @@ def measure(case: Case, function: Function, body_file: Path, python: str = sys.e
         [python, "-c", code],
         capture_output=True,
         text=True,
-        env=_environment(function),
+        env=_environment(function, case),
         cwd=ROOT,
         check=False,
     )

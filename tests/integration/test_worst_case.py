@@ -53,3 +53,20 @@ def test_lz_string_streams_are_refused_for_what_they_are(results: list[worst_cas
         "lz-string, the largest body of codes naming one entry": (400, "invalid_payload"),
         "lz-string, the largest body of literals": (400, "invalid_payload"),
     }
+
+
+def test_the_largest_recordings_a_request_can_carry_are_stored(results: list[worst_case.Result]):
+    # One snapshot over a Firehose record (as posthog-js sends it, or as large as the payload
+    # allows), or the most snapshots the limits admit: each stored, none refused for its size.
+    recordings = {result.case.name: result.status for result in results if "$snapshot" in result.case.name}
+    assert len(recordings) == 5
+    assert set(recordings.values()) == {200}, recordings
+
+
+def test_while_firehose_throttles_the_most_a_request_stores_goes_to_s3_within_bounds(
+    results: list[worst_case.Result],
+):
+    # Every line of the largest stored requests written to S3 by the direct path, gzip'd: stored
+    # (200), within memory and time like every other case.
+    throttled = {result.case.path: result.status for result in results if result.case.firehose}
+    assert throttled == {"/e/": 200, "/batch/": 200, "/s/": 200}

@@ -157,6 +157,8 @@ EXPECTED_ALARMS = {
     ("AWS/Lambda", "Duration"): "DurationAlarmTimeoutShare",
     ("PostHogCapture", "InternalErrors"): "ErrorCountThreshold",
     ("PostHogCapture", "FirehoseNonRetryableErrors"): "ErrorCountThreshold",
+    ("PostHogCapture", "DirectPathThrottledEvents"): "ErrorCountThreshold",
+    ("PostHogCapture", "DirectPathFailedEvents"): "ErrorCountThreshold",
     ("PostHogCapture", "Rejected_sink_unavailable"): "UnavailableAnswersThreshold",
     ("PostHogCapture", "Rejected_auth_unavailable"): "UnavailableAnswersThreshold",
     ("AWS/Firehose", "ThrottledRecords"): "ThrottleCountThreshold",
@@ -181,6 +183,17 @@ def test_every_alarm_notifies_the_topic_when_it_fires_and_when_it_clears(templat
     for name, alarm in alarms(template).items():
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
         assert alarm["OKActions"] == [{"Ref": "AlarmTopic"}], name
+
+
+def test_the_direct_path_alarms_when_firehose_refuses_events_never_for_oversize_recordings(
+    template: Template,
+):
+    """Recordings over a Firehose record take the direct path by design: an alarm on them would
+    fire on every heavy page."""
+    (alarm,) = alarms_on(template, "PostHogCapture", "DirectPathThrottledEvents").values()
+    read = {metric["MetricName"] for metric in metric_stats(alarm)}
+    assert read == {"DirectPathThrottledEvents", "DirectPathFailedEvents"}
+    assert alarms_on(template, "PostHogCapture", "DirectPathOversizeEvents") == {}
 
 
 def test_the_alarm_email_is_an_optional_subscription(template: Template):
@@ -349,6 +362,10 @@ def test_the_dashboard_shows_what_the_brief_asks(template: Template):
         ("AWS/Firehose", "DeliveryToS3.DataFreshness"),
         ("AWS/DynamoDB", "ConsumedReadCapacityUnits"),
         ("AWS/DynamoDB", "ReadThrottleEvents"),
+        ("PostHogCapture", "DirectPathOversizeEvents"),
+        ("PostHogCapture", "DirectPathThrottledEvents"),
+        ("PostHogCapture", "DirectPathFailedEvents"),
+        ("PostHogCapture", "DirectPathErrors"),
     } <= shown
     expressions = " ".join(
         m[0]["expression"] for widget in widgets for m in widget_metrics(widget) if isinstance(m[0], dict)

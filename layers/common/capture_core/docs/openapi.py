@@ -38,7 +38,9 @@ _REQUEST, _PAYLOAD = size_text(limits.MAX_REQUEST_BYTES), size_text(limits.MAX_P
 _EVENT = size_text(limits.FIREHOSE_MAX_RECORD_BYTES)
 DESCRIPTION = f"""\
 Capture PostHog events: a single event, a JSON array of events, or a batch envelope, from any \
-official PostHog SDK. A 200 means every event of the request is stored (acknowledged by Firehose).
+official PostHog SDK. A 200 means every event of the request is stored: acknowledged by Firehose, or \
+written by the function to the events bucket when Firehose cannot take it (it throttles or fails, or a \
+recording is over its 1,000 KiB record). Only when both fail is the answer 503.
 
 **The project API key** is taken from, first found: the envelope's `api_key` or `token`; the \
 events' `api_key`, `token`, `$token` or `properties.token` (all alike, else 401 \
@@ -52,8 +54,11 @@ gzip`, or recognised by its magic bytes, whatever the Content-Type), base64, lz-
 `multipart/form-data`), or the `data` query parameter (GET).
 
 **Limits.** Request body after base64: {_REQUEST}; payload after decompression: {_PAYLOAD} (413 \
-`request_too_large`); one stored event: {_EVENT} (413 `event_too_large`). API Gateway caps \
-requests at {limits.API_GATEWAY_MAX_BODY_BYTES >> 20} MB and Lambda at \
+`request_too_large`); one stored analytics event: {_EVENT} (413 `event_too_large`). A session \
+recording's `$snapshot` has no limit of its own: posthog-js counts a compressed snapshot in UTF-16 \
+code units (gzip bytes as a latin-1 string, length + 2) and never splits one, and stored as UTF-8 \
+JSON it takes about 2.1 bytes per unit, so whatever a request carries is stored whole. API Gateway \
+caps requests at {limits.API_GATEWAY_MAX_BODY_BYTES >> 20} MB and Lambda at \
 {limits.LAMBDA_MAX_EVENT_BYTES >> 20} MB (about 4.5 MB of binary body once base64-encoded).
 
 **Answers** carry CORS headers: `Access-Control-Allow-Origin` is the request's Origin (or `*`), \
@@ -115,12 +120,13 @@ RESPONSES: dict[int, Any] = {
     },
     413: {
         "description": f"The request or the decompressed payload is over {_PAYLOAD} "
-        f"(`request_too_large`), or one event is over {_EVENT} once stored (`event_too_large`).",
+        f"(`request_too_large`), or one analytics event is over {_EVENT} once stored (`event_too_large`).",
         "content": {"application/json": {"model": EventsCaptureClientErrorResponse}},
     },
     503: {
-        "description": "Not stored now (`sink_unavailable`, `auth_unavailable`): retry after "
-        "`Retry-After` seconds. Events of the request may have been stored already; they keep their uuid.",
+        "description": "Not stored now (`sink_unavailable`: neither Firehose nor S3 took every event; "
+        "`auth_unavailable`): retry after `Retry-After` seconds. Events of the request may have been "
+        "stored already; they keep their uuid.",
         "content": {"application/json": {"model": EventsCaptureServerErrorResponse}},
     },
 }
@@ -219,7 +225,8 @@ V1_RESPONSES: dict[int, Any] = {
 }
 RECORDINGS_RESPONSES: dict[int, Any] = {
     200: {
-        "description": "Every $snapshot event of the request is stored in the recordings stream.",
+        "description": "Every $snapshot event of the request is stored, whatever its size (one over a "
+        "Firehose record is written to the recordings prefix by the function itself).",
         "content": {"application/json": {"model": EventsCaptureResponse}},
     },
     204: {"description": "Stored, for `beacon=1`: no body."},
@@ -230,7 +237,8 @@ RECORDINGS_RESPONSES: dict[int, Any] = {
     },
     401: {"description": "No usable API key.", "content": _UNAUTHENTICATED},
     413: {
-        "description": f"The request or payload is over the limits, or one event is over {_EVENT} stored.",
+        "description": f"The request is over {_REQUEST} or its payload over {_PAYLOAD} once inflated "
+        "(`request_too_large`). A snapshot is never refused for its own size.",
         "content": _CLIENT_ERROR,
     },
     503: {"description": "Not stored now: retry after `Retry-After` seconds.", "content": _SERVER_ERROR},
