@@ -334,6 +334,12 @@ def cases() -> list[Case]:
             ("minimal valid events", "CaptureFunction", "/e/", lambda: _most_events_stored(False)),
             ("minimal valid events", "BatchFunction", "/batch/", lambda: _most_events_stored(False)),
             ("tiny $snapshots", "RecordingsFunction", "/s/", _most_snapshots_stored),
+            (
+                f"$snapshots just under a record, {BOMB_BYTES / MIB:.1f} MiB",
+                "RecordingsFunction",
+                "/s/",
+                _snapshots_just_under_a_record,
+            ),
         )
     ]
     result += [

@@ -1,5 +1,5 @@
-"""Every Firehose call, the first included, ends before the Lambda's time is up: a real botocore
-client against a Firehose on loopback that answers late."""
+"""Every call, Firehose's and the direct path's to S3, the first included, ends before the Lambda's
+time is up: real botocore clients against a Firehose and an S3 on loopback that answer late."""
 
 from __future__ import annotations
 
@@ -26,11 +26,12 @@ KEY_ITEM = {
 
 
 class SlowAws(ThreadingHTTPServer):
-    """DynamoDB answers at once; Firehose after `firehose_delay` seconds."""
+    """DynamoDB answers at once; Firehose and S3 after `delay` seconds."""
 
     daemon_threads = True
-    firehose_delay = 5.0
+    delay = 5.0
     firehose_calls = 0
+    s3_calls = 0
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -40,11 +41,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if "Firehose" in self.headers.get("X-Amz-Target", ""):
             self.server.firehose_calls += 1
-            time.sleep(self.server.firehose_delay)
+            time.sleep(self.server.delay)
             answer = {"FailedPutCount": 0, "Encrypted": False, "RequestResponses": [{"RecordId": "r"}]}
         else:
             answer = {"Item": {"key_id": {"S": TOKEN}, **KEY_ITEM}}
-        body = json.dumps(answer).encode()
+        self._answer(json.dumps(answer).encode())
+
+    def do_PUT(self) -> None:  # S3 PutObject: the direct path
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.s3_calls += 1
+        time.sleep(self.server.delay)
+        self._answer(b"")
+
+    def _answer(self, body: bytes) -> None:
         try:
             self.send_response(200)
             self.send_header("Content-Type", "application/x-amz-json-1.1")
@@ -83,16 +92,17 @@ def capture(server: SlowAws, remaining_s: float, **settings: float) -> tuple[int
     return answer["statusCode"], time.monotonic() - started
 
 
-def test_a_late_firehose_gets_503_before_the_lambdas_time_is_up(aws: SlowAws):
-    status, elapsed = capture(aws, remaining_s=1.5, sink_time_margin_seconds=0)
+def test_a_late_firehose_and_a_late_s3_get_503_before_the_lambdas_time_is_up(aws: SlowAws):
+    status, elapsed = capture(aws, remaining_s=4.0, sink_time_margin_seconds=0)
     assert status == 503
     assert aws.firehose_calls >= 1
-    assert elapsed < 1.5
+    assert aws.s3_calls >= 1  # Firehose's time ended early enough for the direct path to try
+    assert elapsed < 4.0
 
 
 def test_no_call_is_made_when_no_call_could_end_in_time(aws: SlowAws):
     # 0.6 s left and a 1.5 s margin: answering at once is the only answer that comes in time.
-    aws.firehose_delay = 1.2
+    aws.delay = 1.2
     status, elapsed = capture(aws, remaining_s=0.6)
-    assert (status, aws.firehose_calls) == (503, 0)
+    assert (status, aws.firehose_calls, aws.s3_calls) == (503, 0, 0)
     assert elapsed < 0.6

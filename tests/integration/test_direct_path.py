@@ -54,6 +54,11 @@ def object_keys(stack: LocalStack, prefix: str) -> set[str]:
     return {entry["Key"] for page in pages for entry in page.get("Contents", [])}
 
 
+def direct_objects(stack: LocalStack, prefix: str = "events/") -> set[str]:
+    """The objects the direct path wrote (Firehose's are never named `direct-`)."""
+    return {key for key in object_keys(stack, prefix) if "/direct-" in key}
+
+
 def query_uuids(stack: LocalStack, tmp_path: Path, uuids: set[str]) -> set[str]:
     """The uuids among these that `make query` finds in the events table."""
     listed = ", ".join(f"'{value}'" for value in sorted(uuids))
@@ -95,12 +100,14 @@ def test_while_firehose_throttles_every_call_raw_events_are_answered_200_and_que
         {"event": "throttled", "distinct_id": f"u-{uuid.uuid4()}", "uuid": str(uuid.uuid4())}
         for _ in range(5)
     ]
+    before = direct_objects(local_stack)
     with local_stack.faults.active(firehose="throttle"):
         for event in events:
             status, _, answer = post(
                 local_stack, "/capture/", json.dumps({**event, "api_key": local_stack.token}).encode()
             )
             assert (status, answer) == (200, {"status": 1})
+    assert len(direct_objects(local_stack) - before) == len(events)  # one object a request
     uuids = {event["uuid"] for event in events}
     assert query_uuids(local_stack, tmp_path, uuids) == uuids
 
@@ -113,6 +120,7 @@ def test_while_firehose_refuses_posthog_python_is_answered_200_and_every_event_i
     posthog = Posthog(
         local_stack.token, host=local_stack.api_url, on_error=lambda e, b: errors.append(repr(e))
     )
+    before = direct_objects(local_stack)
     with local_stack.faults.active(firehose=fault):
         try:
             uuids = {
@@ -123,6 +131,7 @@ def test_while_firehose_refuses_posthog_python_is_answered_200_and_every_event_i
             posthog.shutdown()
     assert errors == []
     assert None not in uuids
+    assert direct_objects(local_stack) - before
     assert query_uuids(local_stack, tmp_path, uuids) == uuids
 
 
@@ -138,6 +147,7 @@ def test_while_firehose_throttles_posthog_node_is_answered_200_and_every_event_i
         "--distinct-id",
         f"node-{uuid.uuid4()}",
     )
+    before = direct_objects(local_stack)
     with (
         local_stack.faults.active(firehose="throttle"),
         running_driver("node_client.mjs", *arguments, timeout=60) as report,
@@ -145,6 +155,7 @@ def test_while_firehose_throttles_posthog_node_is_answered_200_and_every_event_i
         pass
     assert (report["error"], report["errors"]) == (None, [])
     assert {request["status"] for request in report["requests"]} == {200}
+    assert len(direct_objects(local_stack) - before) == len(report["requests"])
     uuids = {event["uuid"] for event in report["flushed"]}
     assert len(uuids) == 5
     assert query_uuids(local_stack, tmp_path, uuids) == uuids

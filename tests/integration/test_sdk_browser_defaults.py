@@ -187,8 +187,16 @@ def test_a_heavy_pages_replay_is_stored_though_its_full_snapshot_is_over_a_megab
 def test_while_firehose_throttles_every_call_posthog_js_is_answered_200_and_its_events_are_queried(
     local_stack: LocalStack, tmp_path: Path
 ):
+    s3, stream = local_stack.client("s3"), local_stack.resources.stream()
+
+    def direct_objects() -> int:
+        listed = s3.list_objects_v2(Bucket=stream.bucket_name, Prefix="events/").get("Contents", [])
+        return sum("/direct-" in entry["Key"] for entry in listed)
+
+    before = direct_objects()
     with local_stack.faults.active(firehose="throttle"):
         report = run(local_stack, local_stack.token, "posthog-js", wanted=IDENTIFIED)
+    assert direct_objects() > before
     assert_clean(report)  # every request answered below 400
     sent = {event["uuid"] for _, event in sent_events(report["captures"])}
     assert {exchange.status for exchange in report["captures"]} == {200}

@@ -59,7 +59,7 @@ def test_the_largest_recordings_a_request_can_carry_are_stored(results: list[wor
     # One snapshot over a Firehose record (as posthog-js sends it, or as large as the payload
     # allows), or the most snapshots the limits admit: each stored, none refused for its size.
     recordings = {result.case.name: result.status for result in results if "$snapshot" in result.case.name}
-    assert len(recordings) == 5
+    assert len(recordings) == 6
     assert set(recordings.values()) == {200}, recordings
 
 
@@ -68,5 +68,5 @@ def test_while_firehose_throttles_the_most_a_request_stores_goes_to_s3_within_bo
 ):
     # Every line of the largest stored requests written to S3 by the direct path, gzip'd: stored
     # (200), within memory and time like every other case.
-    throttled = {result.case.path: result.status for result in results if result.case.firehose}
-    assert throttled == {"/e/": 200, "/batch/": 200, "/s/": 200}
+    throttled = [(result.case.path, result.status) for result in results if result.case.firehose]
+    assert sorted(throttled) == [("/batch/", 200), ("/e/", 200), ("/s/", 200), ("/s/", 200)]

@@ -16,7 +16,7 @@ from capture_core.sink import direct
 from capture_core.sink.delivery import Delivery
 from capture_core.sink.firehose import CALL_TIMEOUTS as FIREHOSE_TIMEOUTS
 from capture_core.sink.firehose import FirehoseStream
-from capture_core.sink.timing import Backoff, TimeBoundClients
+from capture_core.sink.timing import Backoff, Pacing, TimeBoundClients
 from capture_local.rest_event import build_rest_event
 from support.app import DEMO_TOKEN, CaptureApp
 from support.firehose import FaultyFirehose, FaultyS3, VirtualClock
@@ -49,24 +49,19 @@ def delivery(
     unless given."""
     rng = random.Random(0)
     backoff = Backoff(jitter=jitter or (lambda cap: rng.uniform(0, cap)))
+
+    def pacing(clients: TimeBoundClients, budget: float) -> Pacing:
+        return Pacing(clients, budget, clock=clock, sleep=clock.sleep, backoff=backoff)
+
     return Delivery(
         FirehoseStream(
-            TimeBoundClients(firehose.client, FIREHOSE_TIMEOUTS),
-            "events",
-            clock=clock,
-            sleep=clock.sleep,
-            backoff=backoff,
-            budget_seconds=budget_seconds,
+            pacing(TimeBoundClients(firehose.client, FIREHOSE_TIMEOUTS), budget_seconds), "events"
         ),
         direct.DirectPath(
-            TimeBoundClients(s3.client, direct.CALL_TIMEOUTS),
+            pacing(TimeBoundClients(s3.client, direct.CALL_TIMEOUTS), direct_budget_seconds),
             "bucket",
             Settings().events_prefix,
             "events",
-            clock=clock,
-            sleep=clock.sleep,
-            backoff=backoff,
-            budget_seconds=direct_budget_seconds,
         ),
         max_record_bytes=max_record_bytes,
     )
@@ -196,29 +191,42 @@ def test_an_s3_error_no_retry_heals_is_not_retried(error: str):
     assert (answer.status, len(s3.calls)) == (503, 1)
 
 
-@pytest.mark.parametrize(
-    ("wait", "calls"),
-    [
-        # No wait: one full call (3 s) through the 3 s client, then no client fits the time left.
-        (lambda cap: 0.0, 1),
-        # The same with the longest waits.
-        (lambda cap: cap, 1),
-    ],
-    ids=["no-wait", "longest-wait"],
-)
-def test_slow_firehose_calls_end_in_the_direct_path_within_the_budget(
-    wait: Callable[[float], float], calls: int
-):
+def test_slow_firehose_calls_end_in_the_direct_path_within_the_budget():
     clock = VirtualClock()
     firehose = FaultyFirehose(record_failure_rate=1.0, call_seconds=3.0, clock=clock)
     s3 = FaultyS3(clock=clock)
     started = clock()
-    app = app_with(firehose, clock, s3, jitter=wait, firehose_budget_seconds=3)
+    app = app_with(firehose, clock, s3, firehose_budget_seconds=3)
     answer = app.request("POST", "/batch/", batch(0, 3))
     assert answer.status == 200
-    assert firehose.calls == calls
+    assert firehose.calls == 1  # one 3 s call used the budget: no resend
     assert len(s3.stored_lines()) == 3
-    assert clock() - started <= 3 + direct.RESERVE_SECONDS
+    assert clock() - started <= 3 + Settings().direct_path_budget_seconds
+
+
+def test_a_large_request_to_a_healthy_but_slow_firehose_is_not_cut_off_by_the_budget():
+    """The budget bounds resends: the first round of calls, twelve of 4 MiB for the largest
+    request, may take longer than it, as long as each call ends in the request's time."""
+    clock = VirtualClock()
+    firehose = FaultyFirehose(call_seconds=0.5, clock=clock)
+    s3 = FaultyS3(clock=clock)
+    app = app_with(firehose, clock, s3, max_record_bytes=600, firehose_budget_seconds=1)
+    started = clock()
+    answer = app.request("POST", "/batch/", batch(0, 2_000))  # a record each: 4 calls of 500
+    assert answer.status == 200
+    assert firehose.calls == 4
+    assert clock() - started >= 2  # twice the budget, spent on calls that all succeeded
+    assert len(firehose.stored_lines()) == 2_000
+    assert s3.calls == []
+
+
+def test_near_the_lambdas_end_firehose_still_goes_first():
+    clock = VirtualClock()
+    firehose, s3 = FaultyFirehose(clock=clock), FaultyS3(clock=clock)
+    app = app_with(firehose, clock, s3, sink_time_margin_seconds=0)
+    event = build_rest_event("POST", "/batch/", None, {}, "", batch(0, 1))
+    answer = app.invoke(event, timeout_s=0.9)  # too little to keep a write to S3 in reserve
+    assert (answer.status, firehose.calls, s3.calls) == (200, 1, [])
 
 
 def test_the_budget_stays_inside_the_lambdas_remaining_time():
@@ -261,17 +269,41 @@ def test_after_firehose_left_records_behind_the_next_requests_do_not_wait_for_it
     app = app_with(firehose, clock, s3, firehose_budget_seconds=3)
     assert app.request("POST", "/batch/", batch(0, 1)).status == 200
     first_calls = firehose.calls
-    assert first_calls > 1  # the first request retried within its budget
+    assert first_calls > 1  # the first request resent within its budget
     started = clock()
     assert app.request("POST", "/batch/", batch(1, 1)).status == 200
     assert firehose.calls == first_calls + 1  # one call, no resend
     assert clock() - started < 0.5
-    # Once Firehose takes a request whole again, resends are back.
-    firehose.call_error_rate, firehose.record_failure_rate = 0.0, 0.5
-    clock.sleep(31)
-    assert app.request("POST", "/batch/", batch(2, 50)).status == 200
     assert len(s3.objects) == 2
-    assert len(firehose.stored_lines()) == 50
+
+
+def test_once_firehose_takes_a_request_whole_resends_are_back():
+    clock = VirtualClock()
+    firehose = FaultyFirehose(call_error_rate=1.0, call_error="ServiceUnavailableException", clock=clock)
+    s3 = FaultyS3(clock=clock)
+    app = app_with(firehose, clock, s3, max_record_bytes=600, firehose_budget_seconds=3)
+    assert app.request("POST", "/batch/", batch(0, 1)).status == 200  # trouble: to S3
+    firehose.call_error_rate = 0.0
+    assert app.request("POST", "/batch/", batch(1, 1)).status == 200  # taken whole in one round
+    firehose.record_failure_rate = 0.5
+    calls = firehose.calls
+    assert app.request("POST", "/batch/", batch(2, 50)).status == 200
+    assert firehose.calls > calls + 1  # failed records resent, within the calm window
+    assert len(firehose.stored_lines()) == 51
+    assert len(s3.objects) == 1
+
+
+def test_records_never_sent_for_want_of_time_say_nothing_of_firehose():
+    """A request that reaches the sink with almost no time left sends nothing: that is no sign of
+    trouble, and the next request resends as usual."""
+    clock = VirtualClock()
+    firehose = FaultyFirehose(record_failure_rate=0.5, seed=1, clock=clock)
+    s3 = FaultyS3(clock=clock)
+    app = app_with(firehose, clock, s3, max_record_bytes=600, sink_time_margin_seconds=0)
+    answer = app.invoke(build_rest_event("POST", "/batch/", None, {}, "", batch(0, 1)), timeout_s=0.3)
+    assert (answer.status, firehose.calls) == (503, 0)
+    assert app.request("POST", "/batch/", batch(1, 50)).status == 200
+    assert len(firehose.stored_lines()) == 50  # resent until Firehose had them all
 
 
 def test_loss_accounting_over_ten_thousand_events_with_random_faults():
@@ -307,13 +339,8 @@ def test_loss_accounting_over_ten_thousand_events_with_random_faults():
 def test_no_call_starts_that_could_end_past_the_deadline():
     clock = VirtualClock()
     firehose = FaultyFirehose(call_seconds=2.9, clock=clock)
-    stream = FirehoseStream(
-        TimeBoundClients(firehose.client, FIREHOSE_TIMEOUTS),
-        "events",
-        clock=clock,
-        sleep=clock.sleep,
-        budget_seconds=60,
-    )
+    clients = TimeBoundClients(firehose.client, FIREHOSE_TIMEOUTS)
+    stream = FirehoseStream(Pacing(clients, 60, clock=clock, sleep=clock.sleep), "events")
     started = clock()
     records = [b"x" * 1_000_000] * 24  # six calls of 4 MiB at most
     unacknowledged = stream.send(records, deadline=started + 8)

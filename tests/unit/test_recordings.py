@@ -119,7 +119,8 @@ def test_the_config_carries_the_sample_rate_and_minimum_duration():
 @pytest.mark.parametrize("characters", [500_000, 900_000, 2_500_000])
 def test_a_snapshot_as_posthog_js_sends_it_is_stored_whole_whatever_its_size_once_encoded(characters: int):
     """posthog-js counts a compressed snapshot in UTF-16 code units; stored as UTF-8 JSON it is
-    about twice as large, past a Firehose record: it is stored all the same (the direct path)."""
+    about twice as large, past a Firehose record: no size rule refuses it or the request's other
+    events (where its line goes is the sink's: test_sink.py, and test_direct_path.py end to end)."""
     app = recording_app()
     compressed, data = recordings.compressed_full_snapshot(characters, marker="heavy page")
     big = recordings.snapshot_event(DEMO_TOKEN, "0193a1b2-cccc-7000-8000-000000000001", compressed)

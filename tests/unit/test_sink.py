@@ -17,7 +17,7 @@ from capture_core.sink import direct
 from capture_core.sink.delivery import Delivery
 from capture_core.sink.firehose import FAILED, THROTTLED, FirehoseStream
 from capture_core.sink.records import RecordPacker, billed_bytes, plan_calls
-from capture_core.sink.timing import Backoff, TimeBoundClients
+from capture_core.sink.timing import Backoff, Pacing, TimeBoundClients
 from support.firehose import FaultyS3
 
 
@@ -90,9 +90,8 @@ def stream(client: ScriptedFirehose) -> FirehoseStream:
     """A stream on a clock that moves only when it waits."""
     now = [0.0]
     clients = TimeBoundClients(lambda connect, read: client, [(0.5, 0.5)])
-    return FirehoseStream(
-        clients, "stream", clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s)
-    )
+    sleep = lambda seconds: now.__setitem__(0, now[0] + seconds)  # noqa: E731
+    return FirehoseStream(Pacing(clients, 3.0, clock=lambda: now[0], sleep=sleep), "stream")
 
 
 def test_only_failed_records_are_resent():
@@ -119,15 +118,9 @@ def test_backoff_waits_grow_but_never_past_the_cap():
 
     client = ScriptedFirehose(*[raise_error("ThrottlingException")] * 100)
     clients = TimeBoundClients(lambda connect, read: client, [(0.01, 0.01)])
-    sink = FirehoseStream(
-        clients,
-        "stream",
-        clock=lambda: now[0],
-        sleep=sleep,
-        # full jitter draws below the cap; the highest draw is the cap itself
-        backoff=Backoff(max_delay=2.0, jitter=lambda cap: cap),
-        budget_seconds=30,
-    )
+    # full jitter draws below the cap; the highest draw is the cap itself
+    backoff = Backoff(max_delay=2.0, jitter=lambda cap: cap)
+    sink = FirehoseStream(Pacing(clients, 30, clock=lambda: now[0], sleep=sleep, backoff=backoff), "stream")
     assert sink.send([b"r"], deadline=30) == {0: THROTTLED}
     assert waits[:3] == [0.1, 0.2, 0.4]
     assert max(waits) == 2.0
@@ -138,12 +131,12 @@ def test_backoff_waits_grow_but_never_past_the_cap():
 
 def direct_path(s3: FaultyS3, prefix: str = Settings().recordings_prefix) -> direct.DirectPath:
     return direct.DirectPath(
-        TimeBoundClients(s3.client, direct.CALL_TIMEOUTS),
+        Pacing(
+            TimeBoundClients(s3.client, direct.CALL_TIMEOUTS), 3.0, clock=lambda: 0.0, sleep=lambda _: None
+        ),
         "bucket",
         prefix,
         "capture-recordings",
-        clock=lambda: 0.0,
-        sleep=lambda _: None,
         now=lambda: datetime(2026, 12, 7, 4, 5, 6, tzinfo=UTC),
         object_ids=lambda: "id",
     )

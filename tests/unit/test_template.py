@@ -165,16 +165,11 @@ def direct_object_key(prefix: str) -> str:
     from datetime import UTC, datetime
 
     from capture_core.sink.direct import DirectPath
-    from capture_core.sink.timing import TimeBoundClients
+    from capture_core.sink.timing import Pacing, TimeBoundClients
 
-    path = DirectPath(
-        TimeBoundClients(lambda c, r: None, [(1, 1)]),
-        "b",
-        prefix,
-        "s",
-        now=lambda: datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC),
-    )
-    key = path.object_key()
+    pacing = Pacing(TimeBoundClients(lambda connect, read: None, [(1, 1)]), 1.0)
+    at = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+    key = DirectPath(pacing, "bucket", prefix, "s", now=lambda: at).object_key()
     assert "/direct-s-2026-03-04-05-06-07-" in key
     return key
 

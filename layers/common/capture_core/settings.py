@@ -74,15 +74,14 @@ class Settings:
     key_cache_max_size: int = setting(10_000, "Most key lookups cached per container.", above=0)
     firehose_budget_seconds: float = setting(
         3.0,
-        "Longest time spent on Firehose for one request, retries included, before what it has not "
-        "taken goes to S3 directly.",
+        "Longest time spent resending to Firehose what it did not take, before the rest goes to S3 directly.",
         minimum=0.5,
     )
     direct_path_budget_seconds: float = setting(
         3.0,
         "Longest time spent writing to S3 what Firehose did not take, retries included; past it the "
         "answer is 503.",
-        minimum=0.5,
+        minimum=1.0,
     )
     sink_time_margin_seconds: float = setting(
         1.5, "Time kept back from the Lambda's remaining time to answer in time.", minimum=0

@@ -31,7 +31,7 @@ from capture_core.lanes.health import Health
 from capture_core.settings import Settings
 from capture_core.sink import direct, firehose
 from capture_core.sink.delivery import Delivery, EventSink
-from capture_core.sink.timing import TimeBoundClients
+from capture_core.sink.timing import Pacing, TimeBoundClients
 
 _DYNAMODB_CONFIG = Config(
     connect_timeout=1, read_timeout=2, retries={"total_max_attempts": 2, "mode": "standard"}
@@ -111,15 +111,12 @@ def aws_runtime(settings: Settings) -> Runtime:
 
     def sink(stream_name: str) -> EventSink:
         return Delivery(
-            firehose.FirehoseStream(
-                firehose_clients, stream_name, budget_seconds=settings.firehose_budget_seconds
-            ),
+            firehose.FirehoseStream(Pacing(firehose_clients, settings.firehose_budget_seconds), stream_name),
             direct.DirectPath(
-                s3_clients,
+                Pacing(s3_clients, settings.direct_path_budget_seconds),
                 settings.events_bucket_name,
                 prefixes[stream_name],
                 stream_name,
-                budget_seconds=settings.direct_path_budget_seconds,
             ),
         )
 

@@ -81,13 +81,16 @@ class Delivery:
                 packer.add(line, position)
             # Each line is released once packed: a request's stored form is never held twice.
             lines[position] = b""
-        records = packer.records()
-        unacknowledged = self._firehose.send(records, deadline - RESERVE_SECONDS) if records else {}
+        records, tags = packer.records(), packer.tags
+        del packer
+        unacknowledged = self._firehose.send(records, self._firehose_deadline(deadline)) if records else {}
         if not oversize and not unacknowledged:
             return []
-        chunks = oversize_lines + [records[i] for i in sorted(unacknowledged)]
-        counts = _counts(oversize_lines, records, unacknowledged, packer.tags)
-        unstored = sorted([*oversize, *(p for i in unacknowledged for p in packer.tags[i])])
+        counts = _counts(oversize_lines, records, unacknowledged, tags)
+        unstored = sorted([*oversize, *(p for i in unacknowledged for p in tags[i])])
+        # What Firehose took is no longer needed: only what S3 must take stays.
+        chunks, records = oversize_lines + [records[i] for i in sorted(unacknowledged)], []
+        del oversize_lines
         if not self._direct.write(chunks, deadline):
             logger.error("Neither Firehose nor S3 took the events", extra={"events": len(unstored)})
             return unstored
@@ -98,6 +101,12 @@ class Delivery:
         if unacknowledged:
             logger.warning("Events took the direct path to S3", extra={"events": len(unstored)})
         return []
+
+    def _firehose_deadline(self, deadline: float) -> float:
+        """Firehose's time: the request's, less one write to S3, unless that would leave Firehose
+        no call at all (near the end of the Lambda's time, Firehose, the usual way, goes first)."""
+        kept_back = deadline - RESERVE_SECONDS
+        return kept_back if self._firehose.can_call_by(kept_back) else deadline
 
 
 def _counts(

@@ -11,7 +11,6 @@ usual way in.
 from __future__ import annotations
 
 import re
-import time
 import uuid
 import zlib
 from collections.abc import Callable, Sequence
@@ -21,14 +20,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from capture_core.aws_errors import error_code
 from capture_core.observability import logger, metrics
-from capture_core.sink.timing import Backoff, TimeBoundClients, pause_before_retry
+from capture_core.sink.timing import Pacing
 
 # (connect, read) timeouts of a PutObject, longest first. The read timeout bounds each socket
 # operation, not the whole upload, so a large object needs no longer one.
-CALL_TIMEOUTS = ((1.0, 3.0), (0.5, 1.5), (0.25, 0.75))
-# The time a request keeps back for this path from what it gives Firehose: enough for one
-# PutObject through the middle client.
-RESERVE_SECONDS = sum(CALL_TIMEOUTS[1])
+CALL_TIMEOUTS = ((1.0, 2.0), (0.5, 1.5), (0.25, 0.75))
+# What a request keeps back for this path from what it gives Firehose: one PutObject through the
+# shortest client.
+RESERVE_SECONDS = sum(CALL_TIMEOUTS[-1])
 # S3's answers that a retry may heal (503 SlowDown is its throttling).
 RETRYABLE_ERROR_CODES = frozenset(
     {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "500", "503"}
@@ -56,12 +55,15 @@ def prefix_at(prefix: str, now: datetime) -> str:
     return folder
 
 
-def gzip_lines(chunks: Sequence[bytes], level: int = _GZIP_LEVEL) -> bytes:
-    """One gzip member of the chunks (whole NDJSON lines), compressed as they come."""
+def gzip_lines(chunks: Sequence[bytes], level: int = _GZIP_LEVEL) -> bytearray:
+    """One gzip member of the chunks (whole NDJSON lines), compressed as they come into one
+    buffer, so the compressed form is never held twice."""
     compressor = zlib.compressobj(level, zlib.DEFLATED, 31)  # 31: the gzip container
-    parts = [compressor.compress(chunk) for chunk in chunks]
-    parts.append(compressor.flush())
-    return b"".join(parts)
+    body = bytearray()
+    for chunk in chunks:
+        body += compressor.compress(chunk)
+    body += compressor.flush()
+    return body
 
 
 def _utc_now() -> datetime:
@@ -69,33 +71,25 @@ def _utc_now() -> datetime:
 
 
 class DirectPath:
-    """Writes lines to `bucket` under a stream's `prefix`, retrying what S3 may heal, for at most
-    `budget_seconds` and never past the caller's deadline (a `clock()` value)."""
+    """Writes lines to `bucket` under a stream's `prefix` (objects named for stream `name`),
+    retrying what S3 may heal, as `pacing` allows."""
 
     def __init__(
         self,
-        clients: TimeBoundClients,
+        pacing: Pacing,
         bucket: str,
         prefix: str,
         name: str,
         *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], datetime] = _utc_now,
-        backoff: Backoff = Backoff(),  # noqa: B008 (immutable)
-        budget_seconds: float = 3.0,
         object_ids: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         prefix_at(prefix, datetime(2000, 1, 1, tzinfo=UTC))  # refuse a prefix it cannot evaluate, at once
-        self._clients = clients
+        self._pacing = pacing
         self._bucket = bucket
         self._prefix = prefix
         self._name = name
-        self._clock = clock
-        self._sleep = sleep
         self._now = now
-        self._backoff = backoff
-        self._budget_seconds = budget_seconds
         self._object_ids = object_ids
 
     def object_key(self) -> str:
@@ -107,11 +101,13 @@ class DirectPath:
     def write(self, chunks: Sequence[bytes], deadline: float) -> bool:
         """Store the chunks (whole NDJSON lines) as one object by `deadline`; False if S3 did not
         take it. Every try writes the same key, so a try that S3 kept but did not confirm in time
-        is overwritten, never doubled."""
-        deadline = min(deadline, self._clock() + self._budget_seconds)
+        is overwritten, never doubled. The caller may drop `chunks` once this has begun."""
         body, key = gzip_lines(chunks), self.object_key()
+        # The budget counts from here: compressing a large recording takes a share of a second.
+        pacing = self._pacing
+        deadline = pacing.deadline(deadline)
         attempt = 0
-        while (client := self._clients.within(deadline - self._clock())) is not None:
+        while (client := pacing.client(deadline)) is not None:
             try:
                 client.put_object(Bucket=self._bucket, Key=key, Body=body)
             except ClientError as error:
@@ -126,9 +122,7 @@ class DirectPath:
                 metrics.add_metric(name="DirectPathObjects", unit="Count", value=1)
                 return True
             attempt += 1
-            if not pause_before_retry(
-                self._backoff, attempt, self._clients, deadline, clock=self._clock, sleep=self._sleep
-            ):
+            if not pacing.pause(attempt, deadline):
                 break
         metrics.add_metric(name="DirectPathErrors", unit="Count", value=1)
         return False

@@ -3,8 +3,7 @@ Firehose has acknowledged them all or the time given to Firehose is up."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -12,7 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from capture_core.aws_errors import error_code
 from capture_core.observability import logger, metrics
 from capture_core.sink.records import billed_bytes, plan_calls
-from capture_core.sink.timing import Backoff, TimeBoundClients, pause_before_retry
+from capture_core.sink.timing import Pacing
 
 # (connect, read) timeouts of a Firehose call, longest first.
 CALL_TIMEOUTS = ((1.0, 2.0), (0.5, 1.0), (0.25, 0.5), (0.1, 0.25))
@@ -35,8 +34,7 @@ THROTTLED, FAILED = "throttled", "failed"
 
 
 class FirehoseStream:
-    """Sends records to one stream; resends only those that failed, waiting `backoff` between
-    rounds, for at most `budget_seconds` and never past the caller's deadline (a `clock()` value).
+    """Sends records to one stream; resends only those that failed, as `pacing` allows.
 
     A stream that has just left records unacknowledged (throttling, an outage) is likely to do it
     again: for `calm_seconds` after that, a request gets one round of calls and no resends, so that
@@ -44,54 +42,46 @@ class FirehoseStream:
     the whole budget, which would multiply the functions' concurrency by it.
     """
 
-    def __init__(
-        self,
-        clients: TimeBoundClients,
-        stream_name: str,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-        backoff: Backoff = Backoff(),  # noqa: B008 (immutable)
-        budget_seconds: float = 3.0,
-        calm_seconds: float = 30.0,
-    ) -> None:
-        self._clients = clients
+    def __init__(self, pacing: Pacing, stream_name: str, *, calm_seconds: float = 30.0) -> None:
+        self._pacing = pacing
         self._stream_name = stream_name
-        self._clock = clock
-        self._sleep = sleep
-        self._backoff = backoff
-        self._budget_seconds = budget_seconds
         self._calm_seconds = calm_seconds
         self._troubled_until = float("-inf")
 
     def send(self, records: Sequence[bytes], deadline: float) -> dict[int, str]:
         """Send `records`; the positions of those not acknowledged by `deadline`, each with why
-        (`THROTTLED` or `FAILED`). Empty: Firehose has them all."""
-        started = self._clock()
-        deadline = min(deadline, started + self._budget_seconds)
-        resend = started >= self._troubled_until
+        (`THROTTLED` or `FAILED`). Empty: Firehose has them all.
+
+        The first round of calls may take until `deadline`: a healthy Firehose takes a large
+        request's twelve 4 MiB calls one after the other. Resends stop at the budget."""
+        pacing = self._pacing
+        resend_until, resend = pacing.deadline(deadline), pacing.clock() >= self._troubled_until
         pending = list(range(len(records)))
         why: dict[int, str] = {}
         attempt = 0
         metrics.add_metric(name="FirehoseBilledBytes", unit="Bytes", value=billed_bytes(records))
         while pending:
             pending, healable = self._round(records, pending, deadline, why)
+            deadline = min(deadline, resend_until)
             if not (pending and resend and healable):
                 break
             attempt += 1
             metrics.add_metric(name="FirehoseRecordsRetried", unit="Count", value=len(pending))
-            if not pause_before_retry(
-                self._backoff, attempt, self._clients, deadline, clock=self._clock, sleep=self._sleep
-            ):
+            if not pacing.pause(attempt, deadline):
                 break
-        if pending:
-            logger.warning(
-                "Firehose did not take every record", extra={"unacknowledged_records": len(pending)}
-            )
-            self._troubled_until = self._clock() + self._calm_seconds
-            return {i: why.get(i, FAILED) for i in pending}
-        self._troubled_until = float("-inf")
-        return {}
+        if not pending:
+            self._troubled_until = float("-inf")
+            return {}
+        logger.warning("Firehose did not take every record", extra={"unacknowledged_records": len(pending)})
+        if why:
+            # Firehose itself refused or failed (records never sent for want of time say nothing
+            # of it): expect the same for a while.
+            self._troubled_until = pacing.clock() + self._calm_seconds
+        return {i: why.get(i, FAILED) for i in pending}
+
+    def can_call_by(self, deadline: float) -> bool:
+        """Could a call that starts now end by `deadline`?"""
+        return self._pacing.client(deadline) is not None
 
     def _round(
         self, records: Sequence[bytes], pending: list[int], deadline: float, why: dict[int, str]
@@ -101,7 +91,7 @@ class FirehoseStream:
         calls = [[pending[i] for i in call] for call in plan_calls([records[i] for i in pending])]
         unsent: list[int] = []
         for number, positions in enumerate(calls):
-            client = self._clients.within(deadline - self._clock())
+            client = self._pacing.client(deadline)
             if client is None:
                 unsent.extend(positions)
                 continue

@@ -7,6 +7,7 @@ so botocore's retries are off in their clients and these are the one policy.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,19 +56,30 @@ class Backoff:
         return self.jitter(min(self.max_delay, self.base_delay * 2**attempt))
 
 
-def pause_before_retry(
-    backoff: Backoff,
-    attempt: int,
-    clients: TimeBoundClients,
-    deadline: float,
-    *,
-    clock: Callable[[], float],
-    sleep: Callable[[float], None],
-) -> bool:
-    """Wait before try `attempt + 1`, if a call can still end by `deadline` after the wait;
-    whether it waited (False: give up now)."""
-    delay = backoff.wait(attempt)
-    if not clients.fits(deadline - clock() - delay):
-        return False
-    sleep(delay)
-    return True
+@dataclass(frozen=True)
+class Pacing:
+    """How a writer spends a request's time: its clients by timeout, at most `budget_seconds` a
+    request and never past the caller's deadline (a `clock()` value), and `backoff` between tries."""
+
+    clients: TimeBoundClients
+    budget_seconds: float
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    backoff: Backoff = Backoff()
+
+    def deadline(self, caller_deadline: float) -> float:
+        """This request's deadline for the writer: its budget from now, within the caller's."""
+        return min(caller_deadline, self.clock() + self.budget_seconds)
+
+    def client(self, deadline: float) -> Any | None:
+        """The client for a call that must end by `deadline`; None when none can."""
+        return self.clients.within(deadline - self.clock())
+
+    def pause(self, attempt: int, deadline: float) -> bool:
+        """Wait before try `attempt + 1`, if a call can still end by `deadline` after the wait;
+        whether it waited (False: give up now)."""
+        delay = self.backoff.wait(attempt)
+        if not self.clients.fits(deadline - self.clock() - delay):
+            return False
+        self.sleep(delay)
+        return True
