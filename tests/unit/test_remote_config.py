@@ -115,6 +115,61 @@ def test_flags_never_err_whatever_the_version(app: CaptureApp, version: str):
     assert answer.json()["errorsWhileComputingFlags"] is False
 
 
+@pytest.mark.parametrize(
+    ("query", "shape"),
+    [
+        ("", "v2 and config"),
+        ("v=1", "legacy"),
+        ("v=x", "legacy"),
+        ("v=2", "v2"),
+        ("v=3&config=true", "v2 and config"),
+        ("v=4", "v2"),
+    ],
+)
+def test_each_flags_version_gets_posthogs_shape(app: CaptureApp, query: str, shape: str):
+    answer = app.request("POST", "/flags/", json.dumps({"token": DEMO_TOKEN}), query=query).json()
+    assert isinstance(answer["requestId"], str)
+    assert isinstance(answer["evaluatedAt"], int)
+    if shape == "legacy":
+        assert (answer["featureFlags"], answer["featureFlagPayloads"]) == ({}, {})
+        assert "flags" not in answer
+    else:
+        assert answer["flags"] == {}
+        assert "featureFlags" not in answer
+    assert ("supportedCompression" in answer) == shape.endswith("config")
+
+
+@pytest.mark.parametrize(
+    ("query", "flags"),
+    [
+        ("", {"featureFlags": []}),
+        ("v=1", {"featureFlags": []}),
+        ("v=2", {"featureFlags": {}}),
+        ("v=3", {"featureFlags": {}, "featureFlagPayloads": {}}),
+        ("v=4", {"flags": {}}),
+    ],
+)
+def test_each_decide_version_gets_its_shape_with_the_config(app: CaptureApp, query: str, flags: dict):
+    answer = app.request("POST", "/decide/", json.dumps({"token": DEMO_TOKEN}), query=query).json()
+    assert {key: answer[key] for key in flags} == flags
+    for other in {"featureFlags", "featureFlagPayloads", "flags"} - set(flags):
+        assert other not in answer
+    assert answer["supportedCompression"] == ["gzip", "gzip-js"]
+    assert answer["errorsWhileComputingFlags"] is False
+
+
+@pytest.mark.parametrize("path", ["/flags/", "/decide/"])
+def test_a_get_without_any_token_gets_an_empty_answer_not_401(app: CaptureApp, path: str):
+    for method in ("GET", "HEAD"):
+        answer = app.request(method, path, query="v=2")
+        assert answer.status == 200, (method, answer.body)
+    body = app.request("GET", path, query="v=2").json()
+    assert body["errorsWhileComputingFlags"] is False
+    assert "supportedCompression" not in body  # no project, no config
+    assert app.request("POST", path, "{}", query="v=2").status == 401
+    assert app.request("GET", path, query="v=2&token=phc_unknown").status == 401
+
+
 def test_flags_read_gzip_and_base64_forms_as_capture_does(app: CaptureApp):
     body = {"token": DEMO_TOKEN, "distinct_id": "u"}
     gzipped = app.request("POST", "/flags/", gzip.compress(json.dumps(body).encode()), query="v=2")

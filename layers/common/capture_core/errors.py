@@ -62,6 +62,10 @@ class NotFound(CaptureError):
 class MethodNotAllowed(CaptureError):
     status, type, code = 405, "validation_error", "method_not_allowed"
 
+    def __init__(self, detail: str, allow: tuple[str, ...]) -> None:
+        super().__init__(detail)
+        self.allow = allow  # the path's methods: the answer's `Allow` header
+
 
 # 413
 class RequestTooLarge(CaptureError):

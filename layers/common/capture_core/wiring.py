@@ -19,11 +19,6 @@ from capture_core.api.resolver import create_resolver
 from capture_core.api.routes import (
     BATCH_PATHS,
     CAPTURE_PATHS,
-    CONFIG_PATHS,
-    CONFIG_PREFIXES,
-    HEALTH_PATH,
-    RECORDINGS_PATH,
-    V1_PATH,
 )
 from capture_core.auth.keys import KeyStore
 from capture_core.lanes import capture_v0, health
@@ -134,9 +129,7 @@ def capture_function(
     """Browsers' events, and the stack's health check. Unknown paths reach this function too, so
     it also serves the whole API's docs (when `serve_openapi` is on)."""
     runtime = runtime or aws_runtime(settings)
-    app = create_resolver(
-        (*CAPTURE_PATHS, HEALTH_PATH), base_path=settings.api_base_path, documented=documented
-    )
+    app = create_resolver(base_path=settings.api_base_path, documented=documented)
     lane = capture_v0.CaptureV0(
         settings, runtime.keys, runtime.sink(settings.events_stream_name), clock=runtime.now
     )
@@ -159,12 +152,7 @@ def batch_function(
     from capture_core.lanes import capture_v1  # noqa: PLC0415
 
     runtime = runtime or aws_runtime(settings)
-    app = create_resolver(
-        (*BATCH_PATHS, V1_PATH),
-        error_formats=capture_v1.v1_errors(),
-        base_path=settings.api_base_path,
-        documented=documented,
-    )
+    app = create_resolver(capture_v1.v1_errors(), base_path=settings.api_base_path, documented=documented)
     sink = runtime.sink(settings.events_stream_name)
     v0 = capture_v0.CaptureV0(settings, runtime.keys, sink, clock=runtime.now)
     capture_v0.add_routes(app, v0, BATCH_PATHS, settings, clock=runtime.monotonic)
@@ -181,9 +169,7 @@ def config_function(
     from capture_core.lanes import remote_config, static_assets  # noqa: PLC0415
 
     runtime = runtime or Runtime(keys=Aws(settings).keys(), sink=_no_sink)
-    app = create_resolver(
-        CONFIG_PATHS, prefixes=CONFIG_PREFIXES, base_path=settings.api_base_path, documented=documented
-    )
+    app = create_resolver(base_path=settings.api_base_path, documented=documented)
     lane = remote_config.RemoteConfig(
         settings,
         runtime.keys,
@@ -203,7 +189,7 @@ def recordings_function(
     from capture_core.lanes import recordings  # noqa: PLC0415
 
     runtime = runtime or aws_runtime(settings)
-    app = create_resolver((RECORDINGS_PATH,), base_path=settings.api_base_path, documented=documented)
+    app = create_resolver(base_path=settings.api_base_path, documented=documented)
     sink = runtime.sink(settings.recordings_stream_name)
     lane = recordings.Recordings(settings, runtime.keys, sink, clock=runtime.now)
     recordings.add_routes(app, lane, settings, clock=runtime.monotonic)

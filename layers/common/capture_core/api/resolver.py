@@ -6,7 +6,8 @@ and answers unknown paths (404) and methods (405) in the contract's format.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from capture_core.api import responses
 from capture_core.api.request import request_headers
-from capture_core.api.routes import ALLOWED_METHODS
 from capture_core.errors import CaptureError, MethodNotAllowed, NotFound
 from capture_core.observability import logger, metrics
 
@@ -51,6 +51,17 @@ class CaptureResolver(APIGatewayRestResolver):
         # Built to be documented (the OpenAPI document), or to serve (Lambda): only the former
         # imports the public models and pydantic, about 100 ms of cold start.
         self.documented = documented
+        # Each route's path as Powertools matches it, and its methods: what a 405 allows.
+        self._methods: dict[str, tuple[re.Pattern[str], list[str]]] = {}
+
+    def add(self, path: str, method: str, handler: Callable[..., Any], **fields: Any) -> None:
+        self.route(path, method=method, **fields)(handler)
+        self._methods.setdefault(path, (self._compile_regex(path), []))[1].append(method)
+
+    def allowed_methods(self, path: str) -> tuple[str, ...]:
+        """The methods of every route whose path matches `path` (none: no route has it)."""
+        found = {method for rule, methods in self._methods.values() if rule.match(path) for method in methods}
+        return tuple(sorted(found, key=_METHOD_ORDER.index))
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         path = event.get("path")
@@ -60,27 +71,19 @@ class CaptureResolver(APIGatewayRestResolver):
 
 
 def create_resolver(
-    paths: Collection[str],
-    prefixes: Collection[str] = (),
-    error_formats: Mapping[str, ErrorAnswer] | None = None,
-    *,
-    base_path: str = "",
-    documented: bool = False,
+    error_formats: Mapping[str, ErrorAnswer] | None = None, *, base_path: str = "", documented: bool = False
 ) -> CaptureResolver:
-    """A resolver with the contract's error answers. The routes' `paths` (without a trailing
-    slash) and paths under `prefixes` answer 405 to a method no route takes; others 404.
-    `error_formats` gives a path whose lane has an error format of its own (capture v1) its
-    answer function; every other path answers in the contract's format. `base_path` is the
-    custom domain's base path mapping, if any (settings' `api_base_path`)."""
+    """A resolver with the contract's error answers. A path that some route takes answers 405 to a
+    method none of its routes takes, naming theirs in `Allow`; any other path 404: one rule for
+    every route. `error_formats` gives a path whose lane has an error format of its own (capture
+    v1) its answer function; every other path answers in the contract's format. `base_path` is
+    the custom domain's base path mapping, if any (settings' `api_base_path`)."""
     app = CaptureResolver(base_path, documented=documented)
     formats = dict(error_formats or {})
 
     def answer(failure: CaptureError) -> Response[str]:
         path = app.current_event.path.rstrip("/") or "/"
         return formats.get(path, responses.error)(failure, request_headers(app))
-
-    def is_known(path: str) -> bool:
-        return path in paths or any(path.startswith(prefix) for prefix in prefixes)
 
     @app.exception_handler(CaptureError)  # type: ignore[untyped-decorator]
     def client_error(failure: CaptureError) -> Response[str]:
@@ -92,12 +95,13 @@ def create_resolver(
 
     @app.not_found
     def unknown_route(_: NotFoundError) -> Response[str]:
-        if is_known(app.current_event.path.rstrip("/") or "/"):
-            failure: CaptureError = MethodNotAllowed(
-                f"{app.current_event.http_method} is not allowed here: use {', '.join(ALLOWED_METHODS)}."
-            )
-        else:
-            failure = NotFound(f"There is no route {app.current_event.path}.")
+        method, path = app.current_event.http_method, app.current_event.path
+        allowed = app.allowed_methods(path)
+        failure: CaptureError = (
+            MethodNotAllowed(f"{method} is not allowed here: use {', '.join(allowed)}.", allowed)
+            if allowed
+            else NotFound(f"There is no route {path}.")
+        )
         metrics.add_metric(name=f"Rejected_{failure.code}", unit="Count", value=1)
         return answer(failure)
 
@@ -122,13 +126,12 @@ class Doc:
     tags: tuple[str, ...] = ()
 
 
-def add_route(
-    app: APIGatewayRestResolver, path: str, method: str, handler: Any, doc: Doc | None = None
-) -> None:
+def add_route(app: CaptureResolver, path: str, method: str, handler: Any, doc: Doc | None = None) -> None:
     """Route `method` on `path` to `handler`, described by `doc` when the resolver is built to be
-    documented."""
+    documented. A GET route answers HEAD too, as GET without its body (link checkers and CDNs
+    ask HEAD)."""
     fields: dict[str, Any] = {}
-    if doc is not None and getattr(app, "documented", False):
+    if doc is not None and app.documented:
         from capture_core.docs import openapi  # noqa: PLC0415 (the documents only)
 
         fields = {"summary": doc.summary, "responses": getattr(openapi, doc.responses)}
@@ -136,4 +139,19 @@ def add_route(
             fields["operation_id"] = doc.operation_id
         if doc.tags:
             fields["tags"] = list(doc.tags)
-    app.route(path, method=method, **fields)(handler)
+    app.add(path, method, handler, **fields)
+    if method == "GET" and not app.documented:  # HEAD is GET's: the document names GET only
+        app.add(path, "HEAD", _without_body(handler))
+
+
+def _without_body(handler: Callable[..., Response[str]]) -> Callable[..., Response[str]]:
+    def head(*args: Any, **kwargs: Any) -> Response[str]:
+        answer = handler(*args, **kwargs)
+        answer.body = ""
+        answer.compress = False
+        return answer
+
+    return head
+
+
+_METHOD_ORDER = ("GET", "HEAD", "POST", "OPTIONS")

@@ -10,7 +10,7 @@ import orjson
 from aws_lambda_powertools.event_handler import Response
 
 from capture_core.api.routes import ALLOWED_METHODS
-from capture_core.errors import CaptureError, ServiceUnavailable
+from capture_core.errors import CaptureError, MethodNotAllowed, ServiceUnavailable
 
 JSON = "application/json"
 JAVASCRIPT = "application/javascript; charset=utf-8"
@@ -84,10 +84,19 @@ def preflight(request_headers: Mapping[str, str]) -> Response[str]:
     return Response(status_code=200, content_type="text/plain", body="", headers=headers)
 
 
-def error(failure: CaptureError, request_headers: Mapping[str, str]) -> Response[str]:
+def error_headers(failure: CaptureError, request_headers: Mapping[str, str]) -> dict[str, str]:
+    """CORS, and what the error's status asks for: `Retry-After` where a retry can succeed (and
+    nowhere else), `Allow` with a 405."""
     headers = cors_headers(request_headers)
     if isinstance(failure, ServiceUnavailable):
         headers["Retry-After"] = str(failure.retry_after)
+    if isinstance(failure, MethodNotAllowed):
+        headers["Allow"] = ", ".join(failure.allow)
+    return headers
+
+
+def error(failure: CaptureError, request_headers: Mapping[str, str]) -> Response[str]:
+    headers = error_headers(failure, request_headers)
     body = {"type": failure.type, "code": failure.code, "detail": failure.detail, "attr": failure.attr}
     return Response(
         status_code=failure.status, content_type=JSON, body=orjson.dumps(body).decode(), headers=headers
@@ -115,9 +124,7 @@ V1_ERROR_URI = "https://posthog.com/docs/api"
 
 
 def v1_error(failure: CaptureError, request_headers: Mapping[str, str]) -> Response[str]:
-    headers = cors_headers(request_headers)
-    if isinstance(failure, ServiceUnavailable):
-        headers["Retry-After"] = str(failure.retry_after)
+    headers = error_headers(failure, request_headers)
     request_id = v1_request_id(request_headers)
     if request_id:
         headers["PostHog-Request-Id"] = request_id

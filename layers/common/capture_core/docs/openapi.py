@@ -95,7 +95,12 @@ SentAt = Annotated[
 
 FlagsVersion = Annotated[
     str | None,
-    Query(alias="v", description="The answer's version: 2 and later `flags`; 1 or none `featureFlags`."),
+    Query(
+        alias="v",
+        description="The answer's version: 2 and later `flags`; 1 (or no number) `featureFlags`; none: "
+        "2 with the remote config. On `/decide` (none: 1): 1 a list, 2 active flags, 3 with payloads, "
+        "4 `flags`.",
+    ),
 ]
 WithConfig = Annotated[
     str | None, Query(alias="config", description="`true`: the remote config's fields too.")

@@ -11,12 +11,12 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 
 from capture_core import docs
 from capture_core.api import responses
 from capture_core.api.request import HttpRequest, current_request, request_headers
-from capture_core.api.resolver import Doc, add_route
+from capture_core.api.resolver import CaptureResolver, Doc, add_route
 from capture_core.auth.credentials import request_project_id, request_token
 from capture_core.auth.keys import KeyStore, Project
 from capture_core.decoding.payload import decode_payload
@@ -93,7 +93,7 @@ class CaptureV0:
 
 
 def add_routes(
-    app: APIGatewayRestResolver,
+    app: CaptureResolver,
     lane: CaptureV0,
     paths: Sequence[str],
     settings: Settings,

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 
 from capture_core import docs, json_codec
 from capture_core.api import responses
-from capture_core.api.request import HttpRequest, current_request
-from capture_core.api.resolver import Doc, add_route
+from capture_core.api.request import HttpRequest, current_request, request_headers
+from capture_core.api.resolver import CaptureResolver, Doc, add_route
 from capture_core.api.routes import V1_PATH
 from capture_core.auth.key_items import PERSONAL_KEY_PREFIX, is_well_formed_key
 from capture_core.auth.keys import KeyStore
@@ -331,7 +331,7 @@ class CaptureV1:
 
 
 def add_routes(
-    app: APIGatewayRestResolver,
+    app: CaptureResolver,
     lane: CaptureV1,
     settings: Settings,
     *,
@@ -358,6 +358,13 @@ def add_routes(
         ("i_v1_analytics_events",),
     )
     add_route(app, V1_PATH, "POST", capture_v1, doc)
+
+    def preflight() -> Response[str]:
+        return responses.preflight(request_headers(app))
+
+    add_route(
+        app, V1_PATH, "OPTIONS", preflight, Doc("CORS preflight", "PREFLIGHT_RESPONSES", "options_v1_events")
+    )
 
 
 def v1_errors() -> dict[str, Callable[[CaptureError, Mapping[str, str]], Response[str]]]:

@@ -15,12 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from botocore.exceptions import BotoCoreError, ClientError
 
 from capture_core.api import responses
 from capture_core.api.request import request_headers
-from capture_core.api.resolver import Doc, add_route
+from capture_core.api.resolver import CaptureResolver, Doc, add_route
 from capture_core.api.routes import HEALTH_PATH
 from capture_core.aws_errors import error_code
 from capture_core.errors import AuthUnavailable, ServiceUnavailable, SinkUnavailable
@@ -109,7 +109,7 @@ class Health:
             return error_code(error)
 
 
-def add_routes(app: APIGatewayRestResolver, health: Health) -> None:
+def add_routes(app: CaptureResolver, health: Health) -> None:
     """Serve `GET /_health` (with or without a trailing slash)."""
 
     def health_check() -> Response[str]:

@@ -14,12 +14,12 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 
 from capture_core import docs
 from capture_core.api import responses
 from capture_core.api.request import HttpRequest, current_request, request_headers
-from capture_core.api.resolver import Doc, add_route
+from capture_core.api.resolver import CaptureResolver, Doc, add_route
 from capture_core.api.routes import RECORDINGS_PATH
 from capture_core.auth.keys import KeyStore
 from capture_core.errors import InvalidPayload
@@ -86,7 +86,7 @@ class Recordings:
 
 
 def add_routes(
-    app: APIGatewayRestResolver,
+    app: CaptureResolver,
     lane: Recordings,
     settings: Settings,
     *,

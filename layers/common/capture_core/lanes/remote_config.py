@@ -13,18 +13,18 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 
 from capture_core import docs
 from capture_core.api import responses
 from capture_core.api.request import HttpRequest, current_request, request_headers
-from capture_core.api.resolver import Doc, add_route
+from capture_core.api.resolver import CaptureResolver, Doc, add_route
 from capture_core.api.routes import DECIDE_PATH, FLAGS_PATH
 from capture_core.auth.credentials import config_token
 from capture_core.auth.key_items import ProjectSettings
 from capture_core.auth.keys import KeyStore, Project
 from capture_core.decoding.payload import decode_payload
-from capture_core.errors import InvalidApiKey, NotFound
+from capture_core.errors import InvalidApiKey, MissingApiKey, NotFound
 from capture_core.settings import Settings
 
 # The capture endpoint posthog-js sends to, and its session recordings' (relative to api_host).
@@ -96,37 +96,43 @@ def config_script(token: str, config: Mapping[str, Any]) -> str:
 
 
 def no_flags(
-    version: int, config: Mapping[str, Any] | None, *, now_ms: int, request_id: str
+    version: int | None, config: Mapping[str, Any] | None, *, now_ms: int, request_id: str
 ) -> dict[str, Any]:
-    """The answer of `/flags?v=<version>` for a project without flags, with `config` merged in
-    when the client asked for it (`config=true`)."""
-    if version >= 2:
-        answer: dict[str, Any] = {
-            "flags": {},
-            "errorsWhileComputingFlags": False,
-            "requestId": request_id,
-            "evaluatedAt": now_ms,
-        }
+    """The answer of `/flags?v=<version>` for a project without flags, as PostHog's flags service
+    gives it: v2 and later the `flags` shape; v1 (and a `v` it cannot read) the legacy shape; no
+    `v` at all, v2 with the remote config (what posthog-js asks first). `config` is merged in when
+    given (`config=true`, or no `v`)."""
+    stamp = {"requestId": request_id, "evaluatedAt": now_ms}
+    if version is None or version >= 2:
+        answer: dict[str, Any] = {"flags": {}, "errorsWhileComputingFlags": False, **stamp}
     else:
-        answer = {"featureFlags": {}, "featureFlagPayloads": {}, "errorsWhileComputingFlags": False}
+        answer = {"featureFlags": {}, "featureFlagPayloads": {}, "errorsWhileComputingFlags": False, **stamp}
     return {**config, **answer} if config else answer
 
 
-def decide(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The answer of the legacy `/decide` (v2, v3): remote config and flags in one."""
-    return {
-        **config,
-        "featureFlags": {},
-        "featureFlagPayloads": {},
-        "errorsWhileComputingFlags": False,
-        "config": {"enable_collect_everything": True},
-        "toolbarParams": {},
-        "isAuthenticated": False,
-    }
+def decide(
+    version: int | None, config: Mapping[str, Any] | None, *, now_ms: int, request_id: str
+) -> dict[str, Any]:
+    """The answer of the legacy `/decide?v=<version>` (no `v`: 1): the remote config and the flags
+    in the shape each version had. v1 lists the active flags' keys, v2 maps each active flag to its
+    value, v3 adds payloads, v4 is the `flags` shape."""
+    if version is not None and version >= 4:
+        flags: dict[str, Any] = {"flags": {}, "requestId": request_id, "evaluatedAt": now_ms}
+    elif version == 3:
+        flags = {"featureFlags": {}, "featureFlagPayloads": {}}
+    elif version == 2:
+        flags = {"featureFlags": {}}
+    else:
+        flags = {"featureFlags": []}
+    legacy = {"config": {"enable_collect_everything": True}, "toolbarParams": {}, "isAuthenticated": False}
+    return {**(config or {}), **flags, "errorsWhileComputingFlags": False, **(legacy if config else {})}
 
 
-def _version(query: Mapping[str, str]) -> int:
-    text = query.get("v", "").strip()
+def _version(query: Mapping[str, str]) -> int | None:
+    """The `v` asked for: None without one, 1 for one that is no number (as PostHog reads it)."""
+    if "v" not in query:
+        return None
+    text = query["v"].strip()
     return int(text) if text.isascii() and text.isdigit() and len(text) < 4 else 1
 
 
@@ -158,20 +164,25 @@ class RemoteConfig:
         return remote_config(project.token, project.settings, recordings=self._recordings)
 
     def flags(self, request: HttpRequest) -> dict[str, Any]:
-        project = self._project(request)
-        query = request.query
-        config = self._config(project) if query.get("config", "").lower() == "true" else None
-        return no_flags(
-            _version(query), config, now_ms=int(self._clock() * 1000), request_id=self._request_ids()
-        )
+        version, project = _version(request.query), self._project(request)
+        wants_config = version is None or request.query.get("config", "").lower() == "true"
+        config = self._config(project) if project is not None and wants_config else None
+        return no_flags(version, config, now_ms=self._now_ms(), request_id=self._request_ids())
 
     def decide(self, request: HttpRequest) -> dict[str, Any]:
-        return decide(self._config(self._project(request)))
+        project = self._project(request)
+        config = self._config(project) if project is not None else None
+        return decide(_version(request.query), config, now_ms=self._now_ms(), request_id=self._request_ids())
 
     def _config(self, project: Project) -> dict[str, Any]:
         return remote_config(project.token, project.settings, recordings=self._recordings)
 
-    def _project(self, request: HttpRequest) -> Project:
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    def _project(self, request: HttpRequest) -> Project | None:
+        """The request's project; None for a GET without any token, which PostHog answers with an
+        empty answer (a link checker, a prefetch), not 401."""
         payload: Any = None
         if request.body or request.query.get("data"):
             # Decoded exactly as capture bodies are: gzip text/plain, base64 forms, JSON.
@@ -185,9 +196,13 @@ class RemoteConfig:
             payload, form = decoded.data, decoded.form
         else:
             form = {}
-        return self._keys.project_key(
-            config_token(_body_token(payload), form, request.query, request.headers)
-        )
+        try:
+            token = config_token(_body_token(payload), form, request.query, request.headers)
+        except MissingApiKey:
+            if request.method in {"GET", "HEAD"}:
+                return None
+            raise
+        return self._keys.project_key(token)
 
 
 def _body_token(payload: Any) -> Any:
@@ -196,7 +211,7 @@ def _body_token(payload: Any) -> Any:
     return payload["token"] if payload.get("token") is not None else payload.get("api_key")
 
 
-def add_routes(app: APIGatewayRestResolver, lane: RemoteConfig, settings: Settings) -> None:
+def add_routes(app: CaptureResolver, lane: RemoteConfig, settings: Settings) -> None:
     """Serve `/array/<token>/config`, `/array/<token>/config.js`, `/flags` and `/decide`."""
     max_age = f"public, max-age={settings.remote_config_max_age_seconds}"
 

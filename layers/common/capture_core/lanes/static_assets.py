@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 
 from capture_core import docs
 from capture_core.api import responses
 from capture_core.api.request import request_headers
-from capture_core.api.resolver import Doc, add_route
+from capture_core.api.resolver import CaptureResolver, Doc, add_route
 from capture_core.errors import NotFound
 from capture_core.settings import Settings
 
@@ -68,7 +68,7 @@ class StaticAssets:
         return None
 
 
-def add_routes(app: APIGatewayRestResolver, assets: StaticAssets, settings: Settings) -> None:
+def add_routes(app: CaptureResolver, assets: StaticAssets, settings: Settings) -> None:
     """Serve `/static/<version>/<name>` and `/static/<name>` (`?v=<version>`)."""
     fallback_host = settings.static_assets_fallback_host.strip().strip("/")
 
