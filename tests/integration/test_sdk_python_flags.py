@@ -1,5 +1,6 @@
 """posthog-python at its default settings asks /flags (v=4) for every flag lookup: each gets "no
-flags", the SDK logs nothing, and a capture that sends flags is stored (SPEC §10)."""
+flags", the SDK logs nothing, and a capture that sends flags is stored (SPEC §10). With a personal
+API key it polls `/flags/definitions` for local evaluation: no definitions, and no warning."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import warnings
 from collections.abc import Iterator
 
 import pytest
-from capture_local import LocalStack
+from capture_admin.store import KeyAdmin
+from capture_local import LocalStack, names
 from posthog import Posthog
+from support.exchanges import path
 
 pytestmark = pytest.mark.integration
 
@@ -59,3 +62,26 @@ def test_every_flag_lookup_answers_none_without_a_warning(local_stack: LocalStac
     stored = {event["uuid"]: event for event in local_stack.read_events() if event["distinct_id"] == user}
     assert {sent, evaluated} <= set(stored)
     assert stored[sent]["event"] == "checked out"
+
+
+def test_local_evaluation_with_a_personal_key_loads_no_definitions_without_a_warning(
+    local_stack: LocalStack, sdk_log: list[str]
+):
+    admin = KeyAdmin(local_stack.client("dynamodb"), names.TABLE_NAME)
+    personal_key = admin.create_personal_key("local evaluation", [local_stack.project_id])
+    user = f"py-local-{uuid.uuid4()}"
+    with local_stack.recording() as wire:
+        posthog = Posthog(local_stack.token, host=local_stack.api_url, secret_key=personal_key)
+        try:
+            posthog.load_feature_flags()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                assert posthog.get_feature_flag("new-checkout", user) is None
+                assert posthog.get_all_flags(user) == {}
+        finally:
+            posthog.shutdown()
+    assert sdk_log == []
+    polls = [exchange for exchange in wire.exchanges if path(exchange) == "/flags/definitions"]
+    assert polls
+    assert {exchange.status for exchange in polls} == {200}
+    assert {exchange.status for exchange in wire.exchanges} == {200}

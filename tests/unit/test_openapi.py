@@ -59,8 +59,16 @@ CONFIG_PATHS = {
     "/decide",
     "/array/{token}/config",
     "/array/{token}/config.js",
+    "/array/{token}/array.js",
     "/static/{version}/{name}",
     "/static/{name}",
+    "/flags/definitions",
+    "/api/feature_flag/local_evaluation",
+    "/api/projects/@current/feature_flags/{key}/remote_config",
+    "/api/surveys",
+    "/api/early_access_features",
+    "/api/product_tours",
+    "/api/web_experiments",
 }
 
 
@@ -74,8 +82,13 @@ def test_every_functions_routes_are_in_one_document():
         assert set(paths[path]) <= {"post", "options"}
     for path in (*CAPTURE_PATHS, *BATCH_PATHS, "/flags", "/decide"):
         assert set(paths[path]) == {"get", "post", "options"}
-    for path in CONFIG_PATHS - {"/flags", "/decide"}:
+    server_only = {
+        p for p in CONFIG_PATHS if "definitions" in p or "local_evaluation" in p or "feature_flags" in p
+    }
+    for path in CONFIG_PATHS - {"/flags", "/decide"} - server_only:
         assert set(paths[path]) == {"get", "options"}
+    for path in server_only:  # asked by server SDKs only: no preflight
+        assert set(paths[path]) == {"get"}
 
 
 def test_remote_config_flags_and_decide_answers_have_their_models():

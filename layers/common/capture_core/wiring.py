@@ -164,9 +164,9 @@ def batch_function(
 def config_function(
     settings: Settings, runtime: Runtime | None = None, *, documented: bool = False
 ) -> APIGatewayRestResolver:
-    """What the SDKs ask besides capture: remote config, flags, decide, posthog-js's scripts. It
-    reads keys and files only, so it needs no Firehose and little memory."""
-    from capture_core.lanes import remote_config, static_assets  # noqa: PLC0415
+    """What the SDKs ask besides capture: remote config, flags, decide, posthog-js's scripts, the
+    product APIs. It reads keys and files only, so it needs no Firehose and little memory."""
+    from capture_core.lanes import product_apis, remote_config, static_assets  # noqa: PLC0415
 
     runtime = runtime or Runtime(keys=Aws(settings).keys(), sink=_no_sink)
     app = create_resolver(base_path=settings.api_base_path, documented=documented)
@@ -177,8 +177,10 @@ def config_function(
         clock=lambda: runtime.now().timestamp(),
         request_ids=runtime.request_ids,
     )
-    remote_config.add_routes(app, lane, settings)
-    static_assets.add_routes(app, static_assets.StaticAssets(Path(settings.static_assets_dir)), settings)
+    assets = static_assets.StaticAssets(Path(settings.static_assets_dir))
+    remote_config.add_routes(app, lane, settings, assets)
+    static_assets.add_routes(app, assets, settings)
+    product_apis.add_routes(app, product_apis.ProductApis(runtime.keys), settings)
     return app
 
 

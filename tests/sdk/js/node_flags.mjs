@@ -1,7 +1,9 @@
 // posthog-node at its default settings (only the host changed), asking for feature flags the way
 // a server application does, then capturing with them.
 //
-//   node node_flags.mjs --host URL --token TOKEN --distinct-id ID
+//   node node_flags.mjs --host URL --token TOKEN --distinct-id ID [--personal-api-key KEY]
+//
+// With a personal API key, posthog-node polls the flag definitions for local evaluation.
 //
 // Prints one JSON line: each flag call's answer, the uuids it captured, and everything the SDK
 // wrote to the console.
@@ -11,7 +13,12 @@ import { parseArgs } from 'node:util'
 import { PostHog } from 'posthog-node'
 
 const { values: args } = parseArgs({
-    options: { host: { type: 'string' }, token: { type: 'string' }, 'distinct-id': { type: 'string' } },
+    options: {
+        host: { type: 'string' },
+        token: { type: 'string' },
+        'distinct-id': { type: 'string' },
+        'personal-api-key': { type: 'string' },
+    },
 })
 const distinctId = args['distinct-id']
 const report = { answers: {}, captured: [], logs: [], error: null }
@@ -28,8 +35,10 @@ setTimeout(() => {
     process.exit(2)
 }, 30_000).unref()
 
-const client = new PostHog(args.token, { host: args.host })
+const options = args['personal-api-key'] ? { host: args.host, personalApiKey: args['personal-api-key'] } : { host: args.host }
+const client = new PostHog(args.token, options)
 try {
+    if (args['personal-api-key']) await client.reloadFeatureFlags()
     report.answers.getFeatureFlag = (await client.getFeatureFlag('new-checkout', distinctId)) ?? null
     report.answers.isFeatureEnabled = (await client.isFeatureEnabled('new-checkout', distinctId)) ?? null
     report.answers.getAllFlags = await client.getAllFlags(distinctId)

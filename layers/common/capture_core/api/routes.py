@@ -13,8 +13,20 @@ V1_PATH = "/i/v1/analytics/events"
 RECORDINGS_PATH = "/s"
 # What the SDKs ask besides capture, on the config function.
 FLAGS_PATH, DECIDE_PATH = "/flags", "/decide"
-CONFIG_PREFIX, STATIC_PREFIX = "/array/", "/static/"
-CONFIG_PATHS, CONFIG_PREFIXES = (FLAGS_PATH, DECIDE_PATH), (CONFIG_PREFIX, STATIC_PREFIX)
+CONFIG_PREFIX, STATIC_PREFIX, API_PREFIX = "/array/", "/static/", "/api/"
+# Local evaluation's flag definitions (posthog-python and posthog-node, with a personal key).
+FLAG_DEFINITIONS_PATHS = ("/flags/definitions", "/api/feature_flag/local_evaluation")
+# A flag's payload, asked by name by the server SDKs.
+FLAG_REMOTE_CONFIG_PATH = "/api/projects/@current/feature_flags/<key>/remote_config"
+# posthog-js's product lists, each with the key it reads the list under.
+PRODUCT_LISTS = {
+    "/api/surveys": "surveys",
+    "/api/early_access_features": "earlyAccessFeatures",
+    "/api/product_tours": "product_tours",
+    "/api/web_experiments": "experiments",
+}
+CONFIG_PATHS = (FLAGS_PATH, DECIDE_PATH, FLAG_DEFINITIONS_PATHS[0])
+CONFIG_PREFIXES = (CONFIG_PREFIX, STATIC_PREFIX, API_PREFIX)
 # The stack's health check, on the capture function.
 HEALTH_PATH = "/_health"
 

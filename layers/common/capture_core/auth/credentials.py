@@ -53,7 +53,7 @@ def outside_token(
         or _form_text(form.get("token"))
         or query.get("api_key")
         or query.get("token")
-        or _bearer(headers)
+        or bearer_token(headers)
     )
 
 
@@ -61,9 +61,10 @@ def _form_text(value: bytes | None) -> str | None:
     return value.decode("utf-8", errors="replace") if value else None
 
 
-def _bearer(headers: Mapping[str, str]) -> str | None:
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    """The credentials of `Authorization: Bearer <credentials>`, if that is how the request is sent."""
     scheme, _, credentials = headers.get("authorization", "").strip().partition(" ")
-    return credentials if scheme.lower() == "bearer" and credentials.strip() else None
+    return credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
 
 
 def _checked(candidate: Any) -> str:

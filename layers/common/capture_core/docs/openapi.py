@@ -163,8 +163,9 @@ _FLAGS_ERRORS: dict[int, Any] = {
 }
 FLAGS_RESPONSES: dict[int, Any] = {
     200: {
-        "description": "No feature flags: this API evaluates none. `v` >= 2: `flags`; `v` = 1 or none: "
-        "`featureFlags` and `featureFlagPayloads`. With `config=true`, the remote config's fields too.",
+        "description": "No feature flags: this API evaluates none. `v` >= 2: `flags`; `v` = 1: "
+        "`featureFlags` and `featureFlagPayloads`; no `v`: `flags` and the remote config. With "
+        "`config=true`, the remote config's fields too. A GET without any token: the empty answer.",
         "content": {"application/json": {"model": FlagsResponse | FlagsV1Response}},
     },
     **_FLAGS_ERRORS,
@@ -187,6 +188,40 @@ HEALTH_RESPONSES: dict[int, Any] = {
         "reachable; `attr` names the first failed check.",
         "content": _SERVER_ERROR,
     },
+}
+ARRAY_JS_RESPONSES: dict[int, Any] = {
+    **CONFIG_RESPONSES,
+    200: {
+        "description": "posthog-js's array.js (the newest version this API has) followed by the project's "
+        "config.js: what PostHog's HTML snippet loads.",
+        "content": {"application/javascript": {"schema": {"type": "string"}}},
+    },
+}
+DEFINITIONS_RESPONSES: dict[int, Any] = {
+    200: {
+        "description": 'No flag definitions: `{"flags": [], "group_type_mapping": {}, "cohorts": {}}`.',
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    },
+    400: {"description": "The `token` is malformed.", "content": _CLIENT_ERROR},
+    401: {
+        "description": "No personal API key (`Authorization: Bearer phx_…`), or one not scoped to the "
+        "token's project, or an unknown or revoked token.",
+        "content": _UNAUTHENTICATED,
+    },
+    503: {"description": "The keys could not be checked now (`auth_unavailable`).", "content": _SERVER_ERROR},
+}
+FLAG_PAYLOAD_RESPONSES: dict[int, Any] = {
+    404: {"description": "There is no flag of that name: this API evaluates none.", "content": _CLIENT_ERROR},
+}
+PRODUCT_LIST_RESPONSES: dict[int, Any] = {
+    200: {
+        "description": "The product's empty list, under the key posthog-js reads (`surveys`, "
+        "`earlyAccessFeatures`, `product_tours`, `experiments`).",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    },
+    400: {"description": "The `token` is malformed.", "content": _CLIENT_ERROR},
+    401: {"description": "No `token`, or an unknown or revoked one.", "content": _UNAUTHENTICATED},
+    503: {"description": "The key could not be checked now (`auth_unavailable`).", "content": _SERVER_ERROR},
 }
 SCRIPT_RESPONSES: dict[int, Any] = {
     200: {

@@ -25,6 +25,7 @@ from capture_core.auth.key_items import ProjectSettings
 from capture_core.auth.keys import KeyStore, Project
 from capture_core.decoding.payload import decode_payload
 from capture_core.errors import InvalidApiKey, MissingApiKey, NotFound
+from capture_core.lanes.static_assets import StaticAssets
 from capture_core.settings import Settings
 
 # The capture endpoint posthog-js sends to, and its session recordings' (relative to api_host).
@@ -211,9 +212,24 @@ def _body_token(payload: Any) -> Any:
     return payload["token"] if payload.get("token") is not None else payload.get("api_key")
 
 
-def add_routes(app: CaptureResolver, lane: RemoteConfig, settings: Settings) -> None:
-    """Serve `/array/<token>/config`, `/array/<token>/config.js`, `/flags` and `/decide`."""
+def add_routes(app: CaptureResolver, lane: RemoteConfig, settings: Settings, assets: StaticAssets) -> None:
+    """Serve `/array/<token>/config`, `config.js`, `array.js`, `/flags` and `/decide`."""
     max_age = f"public, max-age={settings.remote_config_max_age_seconds}"
+
+    def array_js(token: str) -> Response[str]:
+        # PostHog's HTML snippet loads the SDK from here: the SDK, then the project's config.
+        config = lane.config(token)
+        sdk = assets.find("array.js", None)
+        if sdk is None:
+            raise NotFound("This API has no posthog-js array.js in its assets (run `make assets`).")
+        script = sdk.path.read_text(encoding="utf-8") + "\n" + config_script(config["token"], config)
+        return responses.document(
+            script,
+            request_headers(app),
+            cache_control=max_age,
+            content_type=responses.JAVASCRIPT,
+            compress=True,
+        )
 
     def config_json(token: str) -> Response[str]:
         return responses.document(lane.config(token), request_headers(app), cache_control=max_age)
@@ -252,8 +268,15 @@ def add_routes(app: CaptureResolver, lane: RemoteConfig, settings: Settings) -> 
         config_js,
         Doc("Remote config (script)", "CONFIG_JS_RESPONSES"),
     )
-    add_route(app, "/array/<token>/config", "OPTIONS", config_preflight, preflight_doc)
-    add_route(app, "/array/<token>/config.js", "OPTIONS", config_preflight, preflight_doc)
+    add_route(
+        app,
+        "/array/<token>/array.js",
+        "GET",
+        array_js,
+        Doc("posthog-js with the project's config (PostHog's snippet)", "ARRAY_JS_RESPONSES"),
+    )
+    for path in ("/array/<token>/config", "/array/<token>/config.js", "/array/<token>/array.js"):
+        add_route(app, path, "OPTIONS", config_preflight, preflight_doc)
     routes = (
         (FLAGS_PATH, flags, "Feature flags (none)", "FLAGS_RESPONSES"),
         (DECIDE_PATH, decide_route, "Legacy decide (remote config, no flags)", "DECIDE_RESPONSES"),
