@@ -94,7 +94,8 @@ def test_disable_skew_correction_keeps_the_clients_timestamp(app: CaptureApp):
         ({"event": ""}, "missing_event_name"),
         ({"event": "x" * 201}, "event_name_too_long"),
         ({"distinct_id": "  "}, "missing_distinct_id"),
-        ({"distinct_id": "é" * 101}, "distinct_id_too_large"),
+        ({"distinct_id": "é" * 201}, "distinct_id_too_large"),
+        ({"event": "注" * 201}, "event_name_too_long"),
         ({"timestamp": "yesterday"}, "invalid_event_timestamp"),
         ({"properties": [1]}, "malformed_event_properties"),
         ({"options": {"process_person_profile": "maybe"}}, "invalid_options"),
@@ -112,6 +113,14 @@ def test_events_that_can_never_be_stored_are_dropped_alone(
         bad["uuid"]: {"result": "drop", "details": details},
     }
     assert [stored["uuid"] for stored in app.stored()] == [good["uuid"]]
+
+
+def test_names_and_distinct_ids_are_counted_in_characters_not_bytes(app: CaptureApp):
+    # 200 characters each, 600 and 400 bytes of UTF-8: within the limit, as PostHog counts.
+    named = event(event="注" * 200, distinct_id="é" * 200)
+    answer = send(app, body(named))
+    assert answer.json()["results"] == {named["uuid"]: {"result": "ok"}}
+    assert (app.stored()[0]["event"], app.stored()[0]["distinct_id"]) == ("注" * 200, "é" * 200)
 
 
 @pytest.mark.parametrize(

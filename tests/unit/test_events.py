@@ -234,3 +234,30 @@ def test_stored_event_fields():
         "historical_migration": False,
     }
     assert "api_key" not in event
+
+
+@pytest.mark.parametrize("number", ["1e300", "1e99999", "-1e99999", "123456789012345678901234567890"])
+def test_a_numeric_timestamp_that_is_not_epoch_milliseconds_is_400_whatever_its_size(number: str):
+    """One rule for every number: one too large for a double is refused like one merely too large
+    for a date, never read as missing and replaced with the server's time."""
+    from support.app import DEMO_TOKEN, CaptureApp
+
+    app = CaptureApp()
+    body = f'{{"api_key": "{DEMO_TOKEN}", "event": "e", "distinct_id": "u", "timestamp": {number}}}'
+    answer = app.request("POST", "/capture/", body)
+    assert (answer.status, answer.json()["code"], answer.json()["attr"]) == (
+        400,
+        "invalid_payload",
+        "timestamp",
+    )
+    assert app.stored() == []
+
+
+def test_numbers_past_a_double_in_properties_are_stored_as_null():
+    from support.app import DEMO_TOKEN, CaptureApp
+
+    app = CaptureApp()
+    properties = '{"big": 1e99999, "n": NaN}'
+    body = f'{{"api_key": "{DEMO_TOKEN}", "event": "e", "distinct_id": "u", "properties": {properties}}}'
+    assert app.request("POST", "/capture/", body).status == 200
+    assert app.stored()[0]["properties"] == {"big": None, "n": None}

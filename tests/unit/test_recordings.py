@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from capture_core.auth.key_items import ProjectSettings, project_key_item
 from capture_core.limits import FIREHOSE_MAX_RECORD_BYTES
+from capture_core.observability import metrics
 from support import recordings
 from support.app import DEMO_TOKEN, CaptureApp
 
@@ -79,11 +80,26 @@ def test_a_recording_without_a_distinct_id_is_400():
     assert (answer.status, answer.json()["attr"]) == (400, "[0].distinct_id")
 
 
-def test_a_project_with_recording_off_is_refused_not_answered_as_stored():
+def test_a_project_with_recording_off_gets_200_and_nothing_is_stored():
+    """As PostHog's capture answers: a browser may hold a config from before recording was
+    turned off, and a refusal would be a red network error on every such page."""
     app = recording_app(on=False)
-    answer = post(app, snapshot())
-    assert (answer.status, answer.json()["code"]) == (400, "invalid_payload")
-    assert "--session-recording on" in answer.json()["detail"]
+    metrics.metric_set.clear()
+    answer = post(app, snapshot(), snapshot())
+    assert (answer.status, answer.json()) == (200, {"status": 1})
+    assert app.stored_recordings() == []
+    assert sum(metrics.metric_set["RecordingEventsIgnored"]["Value"]) == 2
+    metrics.metric_set.clear()
+
+
+def test_events_that_are_not_snapshots_are_refused_naming_them():
+    app = recording_app()
+    answer = post(app, snapshot(), {**snapshot(), "event": "$pageview"})
+    assert (answer.status, answer.json()["code"], answer.json()["attr"]) == (
+        400,
+        "invalid_payload",
+        "[1].event",
+    )
     assert app.stored_recordings() == []
 
 

@@ -1,9 +1,10 @@
 """JSON in and out: orjson, with the standard library for the valid input orjson refuses.
 
 Reading is lenient where clients are (JavaScript's `NaN` and `Infinity`, numbers that overflow a
-double, lone surrogate escapes, integers beyond 64 bits) and bounded: `check_budget` refuses, before
-any parse, a payload whose parsed form would not fit the memory given to it. Writing is strict:
-every line written parses with any JSON parser (no `NaN`, no lone surrogates).
+double, read as ±infinity, lone surrogate escapes, integers beyond 64 bits) and bounded:
+`check_budget` refuses, before any parse, a payload whose parsed form would not fit the memory
+given to it. Writing is strict: every line written parses with any JSON parser (no `NaN`, no lone
+surrogates).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def check_budget(data: Text, budget_bytes: int) -> None:
 
 
 def loads(data: Text) -> Any:
-    """Parse UTF-8 JSON; `NaN`, `±Infinity` and numbers beyond a double become null."""
+    """Parse UTF-8 JSON; `NaN` and `±Infinity` become null, numbers beyond a double ±infinity."""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as error:
@@ -82,7 +83,7 @@ def loads(data: Text) -> Any:
     except UnicodeDecodeError as error:
         raise InvalidPayload(f"The payload is not valid UTF-8 (byte {error.start}).") from error
     try:
-        return json.loads(text, parse_constant=_null, parse_float=_finite_or_null)
+        return json.loads(text, parse_constant=_null, parse_float=_number)
     except json.JSONDecodeError as error:
         raise InvalidPayload(
             f"The payload is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}."
@@ -97,9 +98,11 @@ def _null(_: str) -> None:
     return None
 
 
-def _finite_or_null(text: str) -> float | None:
-    number = float(text)
-    return number if math.isfinite(number) else None
+def _number(text: str) -> float:
+    # A number past a double's range is read as ±infinity, not null: a rule that needs a number
+    # (a timestamp, an offset) refuses it as it refuses 1e300, and a stored line writes it as
+    # null as it writes NaN.
+    return float(text)
 
 
 def dumps_line(value: Any) -> bytes:

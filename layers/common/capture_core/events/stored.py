@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -148,8 +149,8 @@ def normalise_event(event: dict[str, Any], arrival: Arrival) -> dict[str, Any]:
 
 def _distinct_id(event: dict[str, Any], properties: dict[str, Any]) -> str:
     for value in (event.get("distinct_id"), event.get("$distinct_id"), properties.get("distinct_id")):
-        if value is None or value == "":
-            continue
+        if value is None or value == "" or (isinstance(value, float) and not math.isfinite(value)):
+            continue  # a number past a double's range has no text to keep
         text = value if isinstance(value, str) else _compact_json(value)
         return text.replace("\x00", "\ufffd")[:MAX_DISTINCT_ID_LENGTH]
     raise InvalidPayload(

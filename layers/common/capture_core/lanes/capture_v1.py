@@ -51,7 +51,8 @@ REQUIRED_HEADERS = (
     "Content-Type",
     "User-Agent",
 )
-MAX_NAME_BYTES = MAX_DISTINCT_ID_BYTES = MAX_ID_LENGTH
+# An event's name and distinct_id are at most this many characters (PostHog counts characters, not bytes).
+MAX_NAME_LENGTH = MAX_DISTINCT_ID_LENGTH = MAX_ID_LENGTH
 # The SDKs wait at least this long before resending `retry` events (their backoff may add more).
 RETRY_AFTER_SECONDS = 1
 # Options an event may carry, and the property each becomes in the stored event.
@@ -169,11 +170,11 @@ def as_v0_event(event: dict[str, Any], headers: V1Headers) -> dict[str, Any] | s
     name, distinct_id = event["event"], event["distinct_id"].strip()
     if not name:
         return "missing_event_name"
-    if len(name.encode()) > MAX_NAME_BYTES:
+    if len(name) > MAX_NAME_LENGTH:
         return "event_name_too_long"
     if not distinct_id:
         return "missing_distinct_id"
-    if len(distinct_id.encode()) > MAX_DISTINCT_ID_BYTES:
+    if len(distinct_id) > MAX_DISTINCT_ID_LENGTH:
         return "distinct_id_too_large"
     if _rfc3339_ms(event["timestamp"]) is None:
         return "invalid_event_timestamp"

@@ -1,8 +1,9 @@
 """The session recordings lane (SPEC §12): `/s/`, where posthog-js sends `$snapshot` events.
 
 Recordings pass the same stages as v0 events (decoding, batch, keys, stored lines, delivery) and
-differ in their rules and their destination: each event must name its session and carry its
-snapshot data, the project must have recording on, a snapshot has no size limit of its own (a
+differ in their rules and their destination: each event must be a `$snapshot` that names its
+session and carries its snapshot data, a project with recording off has them answered 200 and not
+stored, a snapshot has no size limit of its own (a
 full snapshot over a Firehose record takes the direct path to S3), and the lines go to a stream
 of their own.
 """
@@ -32,11 +33,18 @@ from capture_core.sink.delivery import EventSink, deliver
 
 # PostHog's capture service holds session ids to this: they name S3 objects and partitions later.
 _SESSION_ID = re.compile(r"[A-Za-z0-9-]{1,70}")
+SNAPSHOT_EVENT = "$snapshot"
 
 
 def check_recording(batch: Batch) -> None:
-    """Each event names its session and carries its snapshot data, else 400 naming it."""
+    """Each event is a `$snapshot` that names its session and carries its snapshot data, else 400
+    naming it: only recordings are stored apart from events."""
     for index, event in enumerate(batch.events):
+        if event.get("event") != SNAPSHOT_EVENT:
+            raise InvalidPayload(
+                f'Only "{SNAPSHOT_EVENT}" events are recordings: send other events to /i/v0/e/.',
+                attr=batch.attr(index, "event"),
+            )
         properties = event.get("properties")
         if not isinstance(properties, dict):
             raise InvalidPayload(
@@ -70,13 +78,11 @@ class Recordings:
         settings = self._settings
         batch, project, arrival = read_request(request, self._keys, settings, self._clock())
         if not project.settings.session_recording:
-            # Not 200: a 200 promises the recording is kept. posthog-js records only when the
-            # remote config says so, so this is a config older than the setting, or no browser;
-            # a 4xx is not retried.
-            raise InvalidPayload(
-                f"Session recording is off for project {project.project_id}: turn it on with "
-                f"`capture-keys project-settings {project.project_id} --session-recording on`."
-            )
+            # 200 and nothing stored, as PostHog's capture answers: a browser may hold a remote
+            # config up to its cache age after recording was turned off, and a refusal would show
+            # as an error in every such page's console. Counted, so an operator sees it.
+            metrics.add_metric(name="RecordingEventsIgnored", unit="Count", value=len(batch.events))
+            return 0
         check_recording(batch)
         # A snapshot has no size limit of its own: whatever the request carries is stored.
         rule = SizeRule(max_event_bytes=None, max_total_bytes=settings.max_stored_bytes)
