@@ -207,3 +207,19 @@ def test_while_firehose_throttles_every_call_posthog_js_is_answered_200_and_its_
     rows = found.fetchall()
     assert {uuid for uuid, _ in rows} == sent
     assert {"$pageview", "$identify"} <= {name for _, name in rows}
+
+
+def test_a_page_using_posthogs_snippet_loads_the_sdk_from_the_api_and_asks_its_products(
+    local_stack: LocalStack,
+):
+    """PostHog's newer HTML snippet loads posthog-js from `<api_host>/array/<token>/array.js`; a
+    page using early access features and surveys asks the API for them."""
+    report = run(local_stack, local_stack.token, "posthog-js", "--snippet", "--products", wanted=IDENTIFIED)
+    assert_clean(report)
+    paths = {r["path"]: r["status"] for r in report["requests"]}
+    assert paths[f"/array/{local_stack.token}/array.js"] == 200
+    assert paths["/api/early_access_features/"] == paths["/api/surveys/"] == 200
+    assert f"/array/{local_stack.token}/config.js" not in paths  # array.js carried the config
+    assert report["products"] == [[], []]
+    names_stored = {event["event"] for event in stored_for(local_stack, report)}
+    assert {"$pageview", "$identify"} <= names_stored

@@ -4,8 +4,11 @@
 // (remote config, flags, lazy scripts) comes from the API.
 //
 //   node browser_defaults.mjs --api-host URL --token TOKEN --distinct-id ID --sdk posthog-js|posthog-js-1200
-//                             [--record] [--heavy-page CHARACTERS]
+//                             [--record] [--heavy-page CHARACTERS] [--snippet] [--products]
 //
+// --snippet loads the SDK from the API, as PostHog's newer HTML snippet does
+// (`<api_host>/array/<token>/array.js`: posthog-js and the project's config in one script).
+// --products asks for the early access features and the surveys, as a page using them does.
 // --heavy-page puts that many characters of random text in the page before posthog-js starts, so
 // that its recording's full snapshot is large even once compressed (a heavy page).
 // It loads the page, lets posthog-js settle, clicks a button, types into a field, identifies the
@@ -30,6 +33,8 @@ const { values: args } = parseArgs({
         sdk: { type: 'string', default: 'posthog-js' },
         record: { type: 'boolean', default: false },
         'heavy-page': { type: 'string', default: '0' },
+        snippet: { type: 'boolean', default: false },
+        products: { type: 'boolean', default: false },
         chromium: { type: 'string', default: '/usr/bin/chromium' },
         'timeout-ms': { type: 'string', default: '20000' },
     },
@@ -67,7 +72,7 @@ const HEAVY = Number(args['heavy-page']) > 0 ? `<script>
 </script>` : ''
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>shop</title><link rel="icon" href="data:,">
 ${HEAVY}
-<script src="/array.js"></script>
+<script src="${args.snippet ? `${apiHost}/array/${args.token}/array.js` : '/array.js'}"></script>
 <script>posthog.init(${JSON.stringify(args.token)}, { api_host: ${JSON.stringify(apiHost)}, opt_out_useragent_filter: true })</script>
 </head><body><h1>Warm socks</h1><button id="buy">Buy socks</button>
 <form onsubmit="return false"><label>Note <input id="note" name="note"></label></form>
@@ -94,7 +99,7 @@ async function until(condition, what) {
 
 const stdinClosed = new Promise((resolve) => process.stdin.on('end', resolve).on('error', resolve).resume())
 const profile = mkdtempSync(join(tmpdir(), 'capture-sdk-chromium-'))
-const report = { sdk: args.sdk, sdk_version: sdkVersion, requests: [], console: [], page_errors: [], ids: {}, error: null }
+const report = { sdk: args.sdk, sdk_version: sdkVersion, requests: [], console: [], page_errors: [], ids: {}, products: null, error: null }
 
 async function main() {
     const server = await servePage()
@@ -151,6 +156,12 @@ async function main() {
                 }, i)
                 await sleep(200)
             }
+        }
+        if (args.products) {
+            report.products = await tab.evaluate(() => Promise.all([
+                new Promise((resolve) => window.posthog.getEarlyAccessFeatures((features) => resolve(features), true)),
+                new Promise((resolve) => window.posthog.getSurveys((surveys) => resolve(surveys), true)),
+            ]))
         }
         report.ids.anonymous = await tab.evaluate(() => window.posthog.get_distinct_id())
         report.ids.session = await tab.evaluate(() => window.posthog.get_session_id?.() ?? null)
