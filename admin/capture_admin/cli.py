@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -9,7 +10,8 @@ from typing import Any
 import boto3
 import click
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
-from capture_core.auth.key_items import SETTING_NAMES, ProjectSettings
+from capture_core.auth import project_settings
+from capture_core.auth.key_items import MAX_PROJECT_ID, SETTING_NAMES, ProjectSettings
 from capture_local import names, state
 
 from capture_admin.store import AdminError, KeyAdmin
@@ -30,6 +32,31 @@ class _OnOff(click.ParamType):  # type: ignore[type-arg]
 
 
 ON_OFF = _OnOff()
+# Project ids as every reader holds them exactly (JavaScript, Athena's bigint, DuckDB).
+PROJECT_ID = click.IntRange(min=1, max=MAX_PROJECT_ID)
+
+
+class _Setting(click.ParamType):  # type: ignore[type-arg]
+    """A project setting's value, checked as the table's readers check it (range, no NaN)."""
+
+    def __init__(self, name: str) -> None:
+        self.setting = name
+        self.name = project_settings.SETTING_KINDS[name]
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        kind = self.name
+        try:
+            if kind == project_settings.BOOL:
+                parsed: Any = ON_OFF.convert(value, param, ctx)
+            elif kind == project_settings.RATE:
+                parsed = float(value)
+            elif kind == project_settings.DURATION:
+                parsed = int(str(value).strip())
+            else:
+                parsed = tuple(part.strip() for part in str(value).split(",") if part.strip())
+            return project_settings.check(self.setting, parsed)
+        except ValueError as error:
+            self.fail(str(error) if self.setting in str(error) else f"{value!r} is not {kind}", param, ctx)
 
 
 def _table_from_stack(session: boto3.session.Session, stack: str) -> str:
@@ -92,7 +119,7 @@ def _show_secret(kind: str, secret: str) -> None:
 
 
 @cli.command("create-project")
-@click.argument("project_id", type=click.IntRange(min=1))
+@click.argument("project_id", type=PROJECT_ID)
 @click.option("--name", required=True, help="A name for people.")
 @click.option("--anonymize-ips", is_flag=True, help="Store this project's events with ip null.")
 @click.pass_context
@@ -103,7 +130,7 @@ def create_project(ctx: click.Context, project_id: int, name: str, anonymize_ips
 
 
 @cli.command("create-key")
-@click.argument("project_id", type=click.IntRange(min=1))
+@click.argument("project_id", type=PROJECT_ID)
 @click.pass_context
 def create_key(ctx: click.Context, project_id: int) -> None:
     """Create another project API key for an existing project, printed once."""
@@ -115,7 +142,7 @@ def create_key(ctx: click.Context, project_id: int) -> None:
 @click.option(
     "--project-id",
     "project_ids",
-    type=click.IntRange(min=1),
+    type=PROJECT_ID,
     multiple=True,
     help="A project it may write to.",
 )
@@ -172,7 +199,7 @@ CACHE_NOTE = (
 
 
 @cli.command("anonymize-ips")
-@click.argument("project_id", type=click.IntRange(min=1))
+@click.argument("project_id", type=PROJECT_ID)
 @click.argument("state", type=ON_OFF)
 @click.pass_context
 def anonymize_ips(ctx: click.Context, project_id: int, state: bool) -> None:
@@ -181,20 +208,27 @@ def anonymize_ips(ctx: click.Context, project_id: int, state: bool) -> None:
     click.echo(f"project {project_id}: anonymize_ips {_on_off(state)} ({keys} keys updated); {CACHE_NOTE}")
 
 
+def _setting_options(command: Any) -> Any:
+    """Each project setting as an option of `project-settings`, from its declaration."""
+    for spec in reversed(dataclasses.fields(ProjectSettings)):
+        if spec.name == "anonymize_ips":
+            continue  # its own command, `anonymize-ips`
+        kind = spec.metadata["kind"]
+        command = click.option(
+            spec.metadata["option"],
+            spec.name,
+            type=_Setting(spec.name),
+            metavar=kind.upper() if kind != project_settings.BOOL else kind,
+            help=spec.metadata["help"],
+        )(command)
+    return command
+
+
 @cli.command("project-settings")
-@click.argument("project_id", type=click.IntRange(min=1))
-@click.option("--autocapture", type=ON_OFF, help="posthog-js autocapture of clicks and changes.")
-@click.option("--heatmaps", type=ON_OFF, help="posthog-js heatmap data.")
-@click.option("--capture-performance", type=ON_OFF, help="Web vitals and network timing.")
-@click.option("--exception-autocapture", type=ON_OFF, help="Uncaught errors as $exception events.")
-@click.option("--dead-clicks", type=ON_OFF, help="Clicks that change nothing ($dead_click).")
-@click.option("--session-recording", type=ON_OFF, help="Session replay, sent to /s/.")
-@click.option(
-    "--recording-sample-rate", type=click.FloatRange(0, 1), help="Share of sessions recorded (0..1)."
-)
-@click.option("--recording-min-duration-ms", type=click.IntRange(min=0), help="Shortest session kept, in ms.")
+@click.argument("project_id", type=PROJECT_ID)
+@_setting_options
 @click.pass_context
-def project_settings(ctx: click.Context, /, project_id: int, **options: Any) -> None:
+def project_settings_command(ctx: click.Context, /, project_id: int, **options: Any) -> None:
     """Show a project's settings, or change the ones given."""
     changes = {name: value for name, value in options.items() if value is not None}
     admin = _admin(ctx)
@@ -224,7 +258,9 @@ def _on_off(value: bool) -> str:
     return "on" if value else "off"
 
 
-def _setting_text(value: bool | float) -> str:
+def _setting_text(value: bool | float | tuple[str, ...]) -> str:
+    if isinstance(value, tuple):
+        return ",".join(value) or "any"
     return _on_off(value) if isinstance(value, bool) else format(value, "g")
 
 

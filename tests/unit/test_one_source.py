@@ -73,3 +73,17 @@ def test_the_readme_shows_the_recorded_bench_table():
     recorded = (ROOT / "bench" / "results.md").read_text(encoding="utf-8")
     table = recorded[recorded.index("Measured ") :].strip()
     assert table in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_lists_every_project_setting_with_its_option_and_config_field():
+    import dataclasses
+
+    from capture_core.auth.project_settings import ProjectSettings
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for spec in dataclasses.fields(ProjectSettings):
+        row = next((line for line in readme.splitlines() if line.startswith(f"| `{spec.name}` |")), None)
+        assert row is not None, spec.name
+        if spec.name != "anonymize_ips":  # set by its own command
+            assert f"`{spec.metadata['option']} " in row, spec.name
+        assert spec.metadata["config"].split(" ")[0] in row, spec.name

@@ -56,9 +56,58 @@ def test_each_setting_reaches_the_config(setting: str, field: str, value: bool):
     assert config(with_settings(**{setting: flipped}))[field] is value
 
 
-def test_capture_performance_turns_on_web_vitals_and_network_timing():
-    performance = config(with_settings(capture_performance=True))["capturePerformance"]
-    assert (performance["web_vitals"], performance["network_timing"]) == (True, True)
+@pytest.mark.parametrize(("network_timing", "web_vitals"), [(True, False), (False, True), (True, True)])
+def test_network_timing_and_web_vitals_are_apart(network_timing: bool, web_vitals: bool):
+    app = with_settings(capture_performance_opt_in=network_timing, autocapture_web_vitals_opt_in=web_vitals)
+    performance = config(app)["capturePerformance"]
+    assert (performance["network_timing"], performance["web_vitals"]) == (network_timing, web_vitals)
+    assert config(with_settings())["capturePerformance"] is False
+
+
+def test_an_item_from_before_the_split_keeps_both_on():
+    app = CaptureApp()
+    item = project_key_item(DEMO_TOKEN, 1, "test")
+    for name in ("capture_performance_opt_in", "autocapture_web_vitals_opt_in"):
+        del item[name]
+    item["capture_performance"] = {"BOOL": True}
+    app.table.items[DEMO_TOKEN] = item
+    performance = config(app)["capturePerformance"]
+    assert (performance["network_timing"], performance["web_vitals"]) == (True, True)
+
+
+def test_console_log_recording_can_be_turned_off():
+    on = config(with_settings(session_recording=True))["sessionRecording"]
+    off = config(with_settings(session_recording=True, capture_console_log_opt_in=False))["sessionRecording"]
+    assert (on["consoleLogRecordingEnabled"], off["consoleLogRecordingEnabled"]) == (True, False)
+
+
+@pytest.mark.parametrize(
+    ("headers", "records"),
+    [
+        ({"Origin": "https://app.example.com"}, True),
+        ({"Origin": "https://shop.example.org"}, True),  # *.example.org
+        ({"Referer": "https://app.example.com/checkout?x=1"}, True),
+        ({"Origin": "https://evil.example"}, False),
+        ({"Origin": "http://app.example.com"}, False),  # another scheme
+        ({"Origin": "https://app.example.com.evil.example"}, False),
+        ({}, False),  # a request that names no page
+    ],
+)
+def test_recording_is_on_only_for_pages_on_the_projects_recording_domains(headers: dict, records: bool):
+    app = with_settings(
+        session_recording=True, recording_domains=("https://app.example.com", "https://*.example.org")
+    )
+    for path in (f"/array/{DEMO_TOKEN}/config",):
+        answer = app.request("GET", path, headers=headers)
+        assert (answer.json()["sessionRecording"] is not False) == records
+        assert answer.headers["Vary"] == "Origin"
+    flags = app.request("POST", "/flags/", f'{{"token": "{DEMO_TOKEN}"}}', headers=headers).json()
+    assert (flags["sessionRecording"] is not False) == records
+
+
+def test_without_recording_domains_every_page_records():
+    app = with_settings(session_recording=True)
+    assert config(app)["sessionRecording"] is not False
 
 
 def test_exception_autocapture_reaches_error_tracking_too():

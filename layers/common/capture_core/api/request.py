@@ -7,6 +7,7 @@ import binascii
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
@@ -39,6 +40,16 @@ class HttpRequest:
             except ValueError:
                 pass
         return self.source_ip
+
+
+def page_origin(headers: Mapping[str, str]) -> str | None:
+    """The origin of the page a browser asks from: its `Origin` header, else its `Referer`'s
+    scheme and host (a same-origin GET carries no Origin). None from a server or a bare client."""
+    origin = headers.get("origin", "").strip()
+    if origin and origin != "null":
+        return origin
+    referer = urlsplit(headers.get("referer", "").strip())
+    return f"{referer.scheme}://{referer.netloc}" if referer.scheme and referer.netloc else None
 
 
 def request_headers(app: APIGatewayRestResolver) -> dict[str, str]:

@@ -16,15 +16,16 @@ sends can only ever be read as a project key (see `keys.KeyStore`).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from capture_core.auth.project_settings import SETTING_NAMES, ProjectSettings
 from capture_core.limits import MAX_ID_LENGTH
+
+__all__ = ["SETTING_NAMES", "ProjectSettings"]  # where the admin tools and tests find them
 
 PROJECT_KEY_PREFIX = "phc_"
 PERSONAL_KEY_PREFIX = "phx_"
@@ -37,52 +38,6 @@ KEY_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
 def is_well_formed_key(token: str) -> bool:
     """Could `token` be a key at all? Anything else is refused before any lookup."""
     return len(token) <= MAX_KEY_LENGTH and KEY_ALPHABET.fullmatch(token) is not None
-
-
-@dataclass(frozen=True, slots=True)
-class ProjectSettings:
-    """What a project's remote config reports and capture obeys (SPEC §13)."""
-
-    anonymize_ips: bool = False
-    autocapture: bool = True
-    heatmaps: bool = False
-    capture_performance: bool = False
-    exception_autocapture: bool = False
-    dead_clicks: bool = False
-    session_recording: bool = False
-    recording_sample_rate: float = 1.0
-    recording_min_duration_ms: int = 0
-
-    @classmethod
-    def from_item(cls, item: Mapping[str, Any]) -> ProjectSettings:
-        """The settings an item carries; a setting the item lacks (written by an older version)
-        takes its default."""
-        values: dict[str, Any] = {}
-        for field in dataclasses.fields(cls):
-            attribute = item.get(field.name)
-            if attribute is None:
-                continue
-            if "BOOL" in attribute:
-                values[field.name] = bool(attribute["BOOL"])
-            elif "N" in attribute:
-                number = float(attribute["N"])
-                values[field.name] = int(number) if field.type == "int" else number
-        return cls(**values)
-
-    def attributes(self) -> dict[str, Any]:
-        """The settings as DynamoDB attribute values."""
-        result: dict[str, Any] = {}
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            result[field.name] = {"BOOL": value} if isinstance(value, bool) else {"N": _number(value)}
-        return result
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-SETTING_NAMES = tuple(field.name for field in dataclasses.fields(ProjectSettings))
 
 
 def sha256_hex(secret: str) -> str:
@@ -160,17 +115,50 @@ def personal_key_item(secret: str, name: str, project_ids: Iterable[int] | None)
     return item
 
 
+# Project ids are integers from 1 to 2^53 - 1, so that every reader (JavaScript, Athena's
+# bigint, DuckDB) holds them exactly.
+MAX_PROJECT_ID = 2**53 - 1
+_NOT_REVOKED = {"BOOL": False}
+
+
 def flag(item: Mapping[str, Any], name: str) -> bool:
-    return bool(item.get(name, {}).get("BOOL", False))
+    """Is attribute `name` the boolean true? (Anything else, absent or malformed: no.)"""
+    return item.get(name) == {"BOOL": True}
 
 
 def is_live(item: Mapping[str, Any] | None, kind: str) -> bool:
-    """Is `item` an unrevoked item of `kind`?"""
-    return item is not None and item.get("kind", {}).get("S") == kind and not flag(item, "revoked")
+    """Is `item` an unrevoked item of `kind`? A `revoked` that is not a boolean counts as revoked:
+    an item is data someone may have edited, and a key that cannot be read is no key."""
+    return (
+        isinstance(item, Mapping)
+        and item.get("kind") == {"S": kind}
+        and item.get("revoked", _NOT_REVOKED) == _NOT_REVOKED
+    )
+
+
+def project_id_of(item: Mapping[str, Any]) -> int | None:
+    """The item's `project_id` when it is one (a whole number from 1 to 2^53 - 1), else None."""
+    return project_id_from(
+        item.get("project_id", {}).get("N") if isinstance(item.get("project_id"), Mapping) else None
+    )
+
+
+def project_id_from(text: Any) -> int | None:
+    if not (isinstance(text, str) and text.isascii() and text.isdigit() and len(text) <= 16):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_PROJECT_ID else None
 
 
 def scope_of(item: Mapping[str, Any]) -> frozenset[int] | None:
-    """The projects a personal key item may write to (None: all of them)."""
+    """The projects a personal key item may write to (None: all of them); an entry that is no
+    project id grants nothing."""
     if flag(item, "all_projects"):
         return None
-    return frozenset(int(value) for value in item.get("project_ids", {}).get("NS", []))
+    listed = item.get("project_ids", {})
+    values = listed.get("NS", []) if isinstance(listed, Mapping) else []
+    return frozenset(
+        project_id
+        for project_id in map(project_id_from, values if isinstance(values, list) else [])
+        if project_id
+    )

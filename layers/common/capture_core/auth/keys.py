@@ -26,6 +26,7 @@ from capture_core.auth.key_items import (
     is_live,
     is_well_formed_key,
     personal_key_id,
+    project_id_of,
     project_record_id,
     scope_of,
 )
@@ -70,7 +71,11 @@ class ProjectRecord:
 def _read_project_key(token: str, item: Mapping[str, Any] | None) -> Project | None:
     if item is None or not is_live(item, PROJECT_KEY):
         return None
-    return Project(int(item["project_id"]["N"]), token, ProjectSettings.from_item(item))
+    project_id = project_id_of(item)
+    if project_id is None:
+        logger.warning("A key item's project_id is malformed: the key is treated as unknown")
+        return None
+    return Project(project_id, token, ProjectSettings.from_item(item))
 
 
 def _read_personal_key(item: Mapping[str, Any] | None) -> Grant | None:
@@ -82,8 +87,11 @@ def _read_personal_key(item: Mapping[str, Any] | None) -> Grant | None:
 def _read_project(item: Mapping[str, Any] | None) -> ProjectRecord | None:
     if item is None or not is_live(item, PROJECT):
         return None
-    token = item.get("token", {}).get("S")
-    return ProjectRecord(int(item["project_id"]["N"]), token, ProjectSettings.from_item(item))
+    project_id, token = project_id_of(item), item.get("token", {}).get("S")
+    if project_id is None or not (token is None or isinstance(token, str)):
+        logger.warning("A project item is malformed: the project is treated as unknown")
+        return None
+    return ProjectRecord(project_id, token, ProjectSettings.from_item(item))
 
 
 def _dynamodb_failure(error: Exception) -> AuthUnavailable:

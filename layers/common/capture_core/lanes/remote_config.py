@@ -17,12 +17,12 @@ from aws_lambda_powertools.event_handler import Response
 
 from capture_core import docs
 from capture_core.api import responses
-from capture_core.api.request import HttpRequest, current_request, request_headers
+from capture_core.api.request import HttpRequest, current_request, page_origin, request_headers
 from capture_core.api.resolver import CaptureResolver, Doc, add_route
 from capture_core.api.routes import DECIDE_PATH, FLAGS_PATH
 from capture_core.auth.credentials import config_token
-from capture_core.auth.key_items import ProjectSettings
 from capture_core.auth.keys import KeyStore, Project
+from capture_core.auth.project_settings import ProjectSettings, recording_allowed_from
 from capture_core.decoding.payload import decode_payload
 from capture_core.errors import InvalidApiKey, MissingApiKey, NotFound
 from capture_core.lanes.static_assets import StaticAssets
@@ -35,16 +35,18 @@ RECORDINGS_ENDPOINT = "/s/"
 NO_STORE = "private, no-store"
 
 
-def remote_config(token: str, settings: ProjectSettings, *, recordings: bool) -> dict[str, Any]:
-    """The remote config posthog-js reads, for a project with these settings. `recordings` says
-    whether this API serves the recordings lane at all."""
+def remote_config(
+    token: str, settings: ProjectSettings, *, recordings: bool, origin: str | None = None
+) -> dict[str, Any]:
+    """The remote config posthog-js reads, for a project with these settings, asked from a page at
+    `origin`. `recordings` says whether this API serves the recordings lane at all."""
     recording: dict[str, Any] | bool = False
-    if recordings and settings.session_recording:
+    if recordings and settings.session_recording and recording_allowed_from(settings, origin):
         recording = {
             "endpoint": RECORDINGS_ENDPOINT,
             "sampleRate": _rate(settings.recording_sample_rate),
             "minimumDurationMilliseconds": settings.recording_min_duration_ms or None,
-            "consoleLogRecordingEnabled": True,
+            "consoleLogRecordingEnabled": settings.capture_console_log_opt_in,
             "recorderVersion": "v2",
             "linkedFlag": None,
             "networkPayloadCapture": None,
@@ -59,8 +61,12 @@ def remote_config(token: str, settings: ProjectSettings, *, recordings: bool) ->
         "hasFeatureFlags": False,
         "autocapture_opt_out": not settings.autocapture,
         "capturePerformance": (
-            {"network_timing": True, "web_vitals": True, "web_vitals_allowed_metrics": None}
-            if settings.capture_performance
+            {
+                "network_timing": settings.capture_performance_opt_in,
+                "web_vitals": settings.autocapture_web_vitals_opt_in,
+                "web_vitals_allowed_metrics": None,
+            }
+            if settings.capture_performance_opt_in or settings.autocapture_web_vitals_opt_in
             else False
         ),
         "autocaptureExceptions": settings.exception_autocapture,
@@ -156,27 +162,31 @@ class RemoteConfig:
         self._clock = clock
         self._request_ids = request_ids
 
-    def config(self, token: str) -> dict[str, Any]:
-        """The project's remote config; a key that is not an active project key is 404."""
+    def config(self, token: str, headers: Mapping[str, str]) -> dict[str, Any]:
+        """The project's remote config, for the page asking (`headers`); a key that is not an active
+        project key is 404."""
         try:
             project = self._keys.project_key(config_token(token))
         except InvalidApiKey as error:
             raise NotFound("There is no project with this API key (unknown, or revoked).") from error
-        return remote_config(project.token, project.settings, recordings=self._recordings)
+        return self._config(project, headers)
 
     def flags(self, request: HttpRequest) -> dict[str, Any]:
         version, project = _version(request.query), self._project(request)
         wants_config = version is None or request.query.get("config", "").lower() == "true"
-        config = self._config(project) if project is not None and wants_config else None
+        config = self._config(project, request.headers) if project is not None and wants_config else None
         return no_flags(version, config, now_ms=self._now_ms(), request_id=self._request_ids())
 
     def decide(self, request: HttpRequest) -> dict[str, Any]:
         project = self._project(request)
-        config = self._config(project) if project is not None else None
+        config = self._config(project, request.headers) if project is not None else None
         return decide(_version(request.query), config, now_ms=self._now_ms(), request_id=self._request_ids())
 
-    def _config(self, project: Project) -> dict[str, Any]:
-        return remote_config(project.token, project.settings, recordings=self._recordings)
+    def _config(self, project: Project, headers: Mapping[str, str]) -> dict[str, Any]:
+        # The answer depends on the page's origin (the project's recording domains): caches keep
+        # one per Origin (every answer says `Vary: Origin`).
+        origin = page_origin(headers)
+        return remote_config(project.token, project.settings, recordings=self._recordings, origin=origin)
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -218,7 +228,7 @@ def add_routes(app: CaptureResolver, lane: RemoteConfig, settings: Settings, ass
 
     def array_js(token: str) -> Response[str]:
         # PostHog's HTML snippet loads the SDK from here: the SDK, then the project's config.
-        config = lane.config(token)
+        config = lane.config(token, request_headers(app))
         sdk = assets.find("array.js", None)
         if sdk is None:
             raise NotFound("This API has no posthog-js array.js in its assets (run `make assets`).")
@@ -232,10 +242,11 @@ def add_routes(app: CaptureResolver, lane: RemoteConfig, settings: Settings, ass
         )
 
     def config_json(token: str) -> Response[str]:
-        return responses.document(lane.config(token), request_headers(app), cache_control=max_age)
+        headers = request_headers(app)
+        return responses.document(lane.config(token, headers), headers, cache_control=max_age)
 
     def config_js(token: str) -> Response[str]:
-        config = lane.config(token)
+        config = lane.config(token, request_headers(app))
         script = config_script(config["token"], config)
         return responses.document(
             script, request_headers(app), cache_control=max_age, content_type=responses.JAVASCRIPT
