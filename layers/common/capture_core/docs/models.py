@@ -294,31 +294,41 @@ class FlagsResponse(BaseModel):
 
 
 class FlagsV1Response(BaseModel):
-    """`/flags` without `v` or with `v=1`."""
+    """`/flags?v=1` (or a `v` that is no number)."""
 
     model_config = ConfigDict(
         extra="allow",
         json_schema_extra={
-            "examples": [{"featureFlags": {}, "featureFlagPayloads": {}, "errorsWhileComputingFlags": False}]
+            "examples": [
+                {
+                    "featureFlags": {},
+                    "featureFlagPayloads": {},
+                    "errorsWhileComputingFlags": False,
+                    "requestId": "0d6bd4ee-5ac8-4a8e-9e58-0d0b3a7a83b9",
+                    "evaluatedAt": 1795752000000,
+                }
+            ]
         },
     )
 
     featureFlags: JsonObject
     featureFlagPayloads: JsonObject
     errorsWhileComputingFlags: Literal[False]
+    requestId: str
+    evaluatedAt: int
 
 
-class DecideResponse(RemoteConfigResponse):
-    """The legacy `/decide` (v2, v3): the remote config and no flags, in one answer."""
+class DecideResponse(BaseModel):
+    """The legacy `/decide`: the remote config's fields (when a project key was sent) and no flags,
+    in the shape of each version: v1 `featureFlags: []`, v2 `featureFlags: {}`, v3 with
+    `featureFlagPayloads`, v4 `flags` with `requestId` and `evaluatedAt`."""
 
     model_config = ConfigDict(extra="allow")
 
-    featureFlags: JsonObject
-    featureFlagPayloads: JsonObject
+    featureFlags: JsonObject | list[str] | None = None
+    featureFlagPayloads: JsonObject | None = None
+    flags: JsonObject | None = None
     errorsWhileComputingFlags: Literal[False]
-    config: JsonObject
-    toolbarParams: JsonObject
-    isAuthenticated: Literal[False]
 
 
 # Capture v1 (SPEC §11)
@@ -329,9 +339,9 @@ class V1Event(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    event: str = Field(description="The event's name (at most 200 bytes).", examples=["signed_up"])
+    event: str = Field(description="The event's name (at most 200 characters).", examples=["signed_up"])
     uuid: str = Field(description="The event's UUID: unique in the batch, the key of its result.")
-    distinct_id: str = Field(description="Who did it (at most 200 bytes).")
+    distinct_id: str = Field(description="Who did it (at most 200 characters).")
     timestamp: str = Field(description="When it happened (RFC 3339), corrected for clock skew.")
     session_id: str | None = None
     window_id: str | None = None
