@@ -7,6 +7,7 @@ page's replay is stored whole, and events are answered 200 while Firehose thrott
 from __future__ import annotations
 
 import json
+import socket
 import time
 import uuid
 from pathlib import Path
@@ -223,3 +224,37 @@ def test_a_page_using_posthogs_snippet_loads_the_sdk_from_the_api_and_asks_its_p
     assert report["products"] == [[], []]
     names_stored = {event["event"] for event in stored_for(local_stack, report)}
     assert {"$pageview", "$identify"} <= names_stored
+
+
+def test_cookieless_visitors_are_told_apart_by_the_servers_hash(local_stack: LocalStack):
+    """posthog-js with `cookieless_mode: "always"` keeps no cookie and sends every event as
+    `$posthog_cookieless`; the server hashes the visitor's ids (SPEC §15). Two browsers with
+    different user agents on one site are two visitors; a reload is the same visitor."""
+    with socket.socket() as probe:  # a port for the page both visitors load
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    visitors = {}
+    for name, agent, flags in (
+        (
+            "chrome",
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0 Safari/537.36",
+            ["--reload"],
+        ),
+        ("firefox", "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0", []),
+    ):
+        report = run(local_stack, local_stack.token, "posthog-js", "--cookieless", "--page-port", port,
+                     "--user-agent", agent, *flags)  # fmt: skip
+        assert_clean(report)
+        assert report["ids"]["anonymous"] == "$posthog_cookieless"
+        uuids = {event["uuid"] for _, event in sent_events(report["captures"])}
+        stored = [event for event in local_stack.read_events() if event["uuid"] in uuids]
+        assert {event["uuid"] for event in stored} == uuids
+        visitors[name] = stored
+    for stored in visitors.values():
+        assert {event["distinct_id"] for event in stored} != {"$posthog_cookieless"}
+        assert len({event["distinct_id"] for event in stored}) == 1  # the reload kept the visitor
+        assert all(event["distinct_id"].startswith("cookieless_") for event in stored)
+        assert all(event["ip"] is None and "$raw_user_agent" not in event["properties"] for event in stored)
+    assert len([event for event in visitors["chrome"] if event["event"] == "$pageview"]) == 2
+    chrome, firefox = (stored[0]["distinct_id"] for stored in visitors.values())
+    assert chrome != firefox

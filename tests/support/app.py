@@ -15,6 +15,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from capture_core.api.resolver import without_base_path
 from capture_core.api.routes import BATCH_PATHS, CONFIG_PATHS, CONFIG_PREFIXES, RECORDINGS_PATH, V1_PATH
 from capture_core.auth.keys import KeyStore
+from capture_core.events.cookieless import Cookieless
+from capture_core.events.cookieless_salts import CookielessSalts
 from capture_core.lanes.capture_v0 import utc_now
 from capture_core.lanes.health import Health, stack_checks
 from capture_core.settings import Settings
@@ -71,6 +73,7 @@ class CaptureApp:
                 stack_checks(self.settings),
                 clock=self.monotonic,
             ),
+            cookieless=Cookieless(CookielessSalts(self.table, "keys", now=self.clock).for_day),
         )
         self.apps: dict[str, APIGatewayRestResolver] = {
             name: build(self.settings, runtime) for name, build in FUNCTIONS.items()

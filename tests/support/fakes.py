@@ -15,6 +15,7 @@ class FakeKeyTable:
     def __init__(self, *items: dict[str, Any]) -> None:
         self.items = {item["key_id"]["S"]: item for item in items}
         self.get_item_calls = 0
+        self.put_item_calls = 0
         self.describe_calls = 0
         self.status = "ACTIVE"
         self.failure: str | None = None
@@ -50,6 +51,19 @@ class FakeKeyTable:
             raise ClientError({"Error": {"Code": self.failure, "Message": "injected"}}, "GetItem")
         item = self.items.get(Key["key_id"]["S"])
         return {"Item": item} if item else {}
+
+    def put_item(
+        self, TableName: str, Item: dict[str, Any], ConditionExpression: str | None = None, **_: Any
+    ) -> dict[str, Any]:
+        self.put_item_calls += 1
+        if self.failure:
+            raise ClientError({"Error": {"Code": self.failure, "Message": "injected"}}, "PutItem")
+        key = Item["key_id"]["S"]
+        if ConditionExpression == "attribute_not_exists(key_id)" and key in self.items:
+            error = {"Error": {"Code": "ConditionalCheckFailedException", "Message": "exists"}}
+            raise ClientError(error, "PutItem")
+        self.items[key] = Item
+        return {}
 
     def describe_table(self, TableName: str) -> dict[str, Any]:
         self.describe_calls += 1

@@ -131,7 +131,23 @@ def test_policies_grant_only_put_record_batch_the_direct_path_and_get_item(templ
         ("firehose:PutRecordBatch", "EventsStream.Arn"),
         ("s3:PutObject", "${EventsBucket.Arn}/events/*/direct-*"),
         ("dynamodb:GetItem", "ApiKeysTable.Arn"),
+        ("dynamodb:PutItem", "ApiKeysTable.Arn"),
     }
+
+
+@pytest.mark.parametrize("function", ["CaptureFunction", "BatchFunction"])
+def test_a_function_may_only_write_cookieless_salts_to_the_key_table(template: Template, function: str):
+    statements = template.properties(function)["Policies"][0]["Statement"]
+    (writes,) = [s for s in statements if s["Action"] == "dynamodb:PutItem"]
+    assert writes["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["cookieless_salt#*"]}}
+    from capture_core.events.cookieless_salts import SALT_PREFIX
+
+    assert f"{SALT_PREFIX}*" == writes["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"][0]
+
+
+def test_salts_expire_by_the_tables_ttl(template: Template):
+    ttl = template.properties("ApiKeysTable")["TimeToLiveSpecification"]
+    assert ttl == {"AttributeName": "expires_at", "Enabled": True}
 
 
 @pytest.mark.parametrize(
@@ -179,6 +195,7 @@ def test_the_capture_function_may_also_describe_exactly_what_the_health_check_re
         ("firehose:PutRecordBatch", "EventsStream.Arn"),
         ("s3:PutObject", "${EventsBucket.Arn}/events/*/direct-*"),
         ("dynamodb:GetItem", "ApiKeysTable.Arn"),
+        ("dynamodb:PutItem", "ApiKeysTable.Arn"),
         ("dynamodb:DescribeTable", "ApiKeysTable.Arn"),
         ("firehose:DescribeDeliveryStream", "EventsStream.Arn"),
         ("firehose:DescribeDeliveryStream", "RecordingsStream.Arn"),

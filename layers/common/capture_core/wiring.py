@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from capture_core.api.routes import (
     CAPTURE_PATHS,
 )
 from capture_core.auth.keys import KeyStore
+from capture_core.events.cookieless import Cookieless
+from capture_core.events.cookieless_salts import CookielessSalts
 from capture_core.lanes import capture_v0, health
 from capture_core.lanes.health import Health
 from capture_core.settings import Settings
@@ -68,13 +71,21 @@ class Aws:
 
         return TimeBoundClients(make, timeouts)
 
+    @cached_property
+    def dynamodb(self) -> Any:
+        return self.client("dynamodb", _DYNAMODB_CONFIG)
+
     def keys(self) -> KeyStore:
         return KeyStore(
-            self.client("dynamodb", _DYNAMODB_CONFIG),
+            self.dynamodb,
             self._settings.api_keys_table_name,
             ttl_seconds=self._settings.key_cache_ttl_seconds,
             max_size=self._settings.key_cache_max_size,
         )
+
+    def cookieless(self) -> Cookieless:
+        """Cookieless ids, with the daily salts kept in the key table."""
+        return Cookieless(CookielessSalts(self.dynamodb, self._settings.api_keys_table_name).for_day)
 
 
 @dataclass
@@ -88,6 +99,7 @@ class Runtime:
     monotonic: Callable[[], float] = time.monotonic
     request_ids: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
     health: Health | None = None  # without it, the capture function serves no /_health
+    cookieless: Cookieless | None = None  # without it, cookieless events keep the ids they carry
 
 
 def aws_runtime(settings: Settings) -> Runtime:
@@ -120,6 +132,7 @@ def aws_runtime(settings: Settings) -> Runtime:
         keys=aws.keys(),
         sink=sink,
         health=Health(lambda service: aws.client(service, _HEALTH_CONFIG), checks),
+        cookieless=aws.cookieless(),
     )
 
 
@@ -131,7 +144,11 @@ def capture_function(
     runtime = runtime or aws_runtime(settings)
     app = create_resolver(base_path=settings.api_base_path, documented=documented)
     lane = capture_v0.CaptureV0(
-        settings, runtime.keys, runtime.sink(settings.events_stream_name), clock=runtime.now
+        settings,
+        runtime.keys,
+        runtime.sink(settings.events_stream_name),
+        clock=runtime.now,
+        cookieless=runtime.cookieless,
     )
     capture_v0.add_routes(app, lane, CAPTURE_PATHS, settings, clock=runtime.monotonic)
     if runtime.health is not None:
@@ -154,9 +171,9 @@ def batch_function(
     runtime = runtime or aws_runtime(settings)
     app = create_resolver(capture_v1.v1_errors(), base_path=settings.api_base_path, documented=documented)
     sink = runtime.sink(settings.events_stream_name)
-    v0 = capture_v0.CaptureV0(settings, runtime.keys, sink, clock=runtime.now)
+    v0 = capture_v0.CaptureV0(settings, runtime.keys, sink, clock=runtime.now, cookieless=runtime.cookieless)
     capture_v0.add_routes(app, v0, BATCH_PATHS, settings, clock=runtime.monotonic)
-    v1 = capture_v1.CaptureV1(settings, runtime.keys, sink, clock=runtime.now)
+    v1 = capture_v1.CaptureV1(settings, runtime.keys, sink, clock=runtime.now, cookieless=runtime.cookieless)
     capture_v1.add_routes(app, v1, settings, clock=runtime.monotonic)
     return app
 

@@ -9,6 +9,9 @@
 // --snippet loads the SDK from the API, as PostHog's newer HTML snippet does
 // (`<api_host>/array/<token>/array.js`: posthog-js and the project's config in one script).
 // --products asks for the early access features and the surveys, as a page using them does.
+// --cookieless inits posthog-js with `cookieless_mode: "always"` (no cookie, no identify); with
+// --reload the page is loaded a second time. --user-agent and --page-port set the browser's user
+// agent and the page's port, so that two runs can be two visitors of one site.
 // --heavy-page puts that many characters of random text in the page before posthog-js starts, so
 // that its recording's full snapshot is large even once compressed (a heavy page).
 // It loads the page, lets posthog-js settle, clicks a button, types into a field, identifies the
@@ -35,6 +38,10 @@ const { values: args } = parseArgs({
         'heavy-page': { type: 'string', default: '0' },
         snippet: { type: 'boolean', default: false },
         products: { type: 'boolean', default: false },
+        cookieless: { type: 'boolean', default: false },
+        reload: { type: 'boolean', default: false },
+        'user-agent': { type: 'string' },
+        'page-port': { type: 'string', default: '0' },
         chromium: { type: 'string', default: '/usr/bin/chromium' },
         'timeout-ms': { type: 'string', default: '20000' },
     },
@@ -73,7 +80,7 @@ const HEAVY = Number(args['heavy-page']) > 0 ? `<script>
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>shop</title><link rel="icon" href="data:,">
 ${HEAVY}
 <script src="${args.snippet ? `${apiHost}/array/${args.token}/array.js` : '/array.js'}"></script>
-<script>posthog.init(${JSON.stringify(args.token)}, { api_host: ${JSON.stringify(apiHost)}, opt_out_useragent_filter: true })</script>
+<script>posthog.init(${JSON.stringify(args.token)}, { api_host: ${JSON.stringify(apiHost)}, opt_out_useragent_filter: true${args.cookieless ? ", cookieless_mode: 'always'" : ''} })</script>
 </head><body><h1>Warm socks</h1><button id="buy">Buy socks</button>
 <form onsubmit="return false"><label>Note <input id="note" name="note"></label></form>
 <ul id="list"></ul></body></html>`
@@ -85,7 +92,7 @@ function servePage() {
         else if (path === '/') response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(PAGE)
         else response.writeHead(404).end()
     })
-    return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)))
+    return new Promise((resolve) => server.listen(Number(args['page-port']), '127.0.0.1', () => resolve(server)))
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -108,6 +115,7 @@ async function main() {
     try {
         context = await chromium.launchPersistentContext(profile, {
             executablePath: args.chromium, headless: true, args: CHROMIUM_ARGS, timeout: timeoutMs,
+            ...(args['user-agent'] ? { userAgent: args['user-agent'] } : {}),
         })
         context.setDefaultTimeout(timeoutMs)
         const tab = context.pages()[0] ?? (await context.newPage())
@@ -165,11 +173,18 @@ async function main() {
         }
         report.ids.anonymous = await tab.evaluate(() => window.posthog.get_distinct_id())
         report.ids.session = await tab.evaluate(() => window.posthog.get_session_id?.() ?? null)
-        await tab.evaluate((id) => window.posthog.identify(id, { plan: 'pro' }), args['distinct-id'])
-        report.ids.identified = await tab.evaluate(() => window.posthog.get_distinct_id())
-        const before = captured().length
-        // The request queue flushes every few seconds: wait for the click and identify to leave.
-        await until(() => captured().length >= before + 1, 'the queued events to be sent')
+        if (args.cookieless) {
+            // No identify: a visitor without cookies is who the server's hash says.
+            const sent = captured().length
+            if (args.reload) await tab.reload({ waitUntil: 'load' })
+            await until(() => captured().length > sent, args.reload ? 'a capture after the reload' : 'the click to be sent')
+        } else {
+            await tab.evaluate((id) => window.posthog.identify(id, { plan: 'pro' }), args['distinct-id'])
+            report.ids.identified = await tab.evaluate(() => window.posthog.get_distinct_id())
+            const before = captured().length
+            // The request queue flushes every few seconds: wait for the click and identify to leave.
+            await until(() => captured().length >= before + 1, 'the queued events to be sent')
+        }
         if (args.record) {
             await until(() => report.requests.some((r) => r.path.replace(/\/$/, '') === '/s' && r.status === 200), 'a recording request')
         }

@@ -17,7 +17,9 @@ from typing import Any
 from capture_core import json_codec
 from capture_core.errors import EventTooLarge, InvalidPayload, RequestTooLarge
 from capture_core.events.batch import Batch
+from capture_core.events.cookieless import Cookieless, is_cookieless, timestamp_ms_of
 from capture_core.events.stored import Arrival, normalise_event
+from capture_core.observability import metrics
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +72,12 @@ class StoredLines:
         )
 
 
-def stored_lines(batch: Batch, arrival: Arrival, rule: SizeRule) -> list[bytes]:
+def stored_lines(
+    batch: Batch, arrival: Arrival, rule: SizeRule, cookieless: Cookieless | None = None
+) -> list[bytes]:
     """Every event of the batch as its stored line, or the error of the first that cannot be.
+    With `cookieless`, events in cookieless mode get the visitor's ids; those that cannot have
+    them are dropped (counted), as PostHog drops them.
 
     All of it happens before anything is sent, so an invalid or oversized event fails the request
     without storing any part of it.
@@ -80,17 +86,31 @@ def stored_lines(batch: Batch, arrival: Arrival, rule: SizeRule) -> list[bytes]:
     lines = StoredLines(rule, len(events), arrival)
     for index, event in enumerate(events):
         try:
-            line = json_codec.dumps_line(normalise_event(event, arrival))
+            stored = normalise_event(event, arrival)
+            dropped = cookieless_ids(stored, arrival, cookieless)
         except InvalidPayload as error:
             error.attr = batch.attr(index, error.attr or "")
             raise
+        events[index] = _DONE
+        if dropped:
+            continue
+        line = json_codec.dumps_line(stored)
         if lines.too_large(line):
             raise lines.event_too_large(line, batch.attr(index, "").rstrip(".") or None)
         lines.add(line)
-        # Let the parsed event go as soon as its line exists: a 20 MiB batch then never holds its
-        # parsed form and its stored form at once.
-        events[index] = _DONE
+        # The parsed event went as soon as its stored form existed: a 20 MiB batch then never
+        # holds its parsed form and its stored form at once.
     return lines.lines
+
+
+def cookieless_ids(stored: dict[str, Any], arrival: Arrival, cookieless: Cookieless | None) -> str | None:
+    """Give a stored event in cookieless mode its visitor's ids; why it cannot be stored, or None."""
+    if cookieless is None or not is_cookieless(stored["properties"]):
+        return None
+    dropped = cookieless.apply(stored, arrival.client_ip, timestamp_ms_of(stored["timestamp"]))
+    if dropped:
+        metrics.add_metric(name="CookielessEventsDropped", unit="Count", value=1)
+    return dropped
 
 
 _DONE: dict[str, Any] = {}

@@ -55,6 +55,8 @@ class Arrival:
     token: str
     sent_at: datetime | None = None
     historical_migration: bool = False
+    # The caller's address whatever the project's settings: cookieless ids hash it, nothing stores it.
+    client_ip: str | None = None
     now_ms: int = field(init=False)
     now_text: str = field(init=False)
     sent_at_ms: int | None = field(init=False)

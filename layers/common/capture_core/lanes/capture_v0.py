@@ -21,6 +21,7 @@ from capture_core.auth.credentials import request_project_id, request_token
 from capture_core.auth.keys import KeyStore, Project
 from capture_core.decoding.payload import decode_payload
 from capture_core.events.batch import Batch, read_batch
+from capture_core.events.cookieless import Cookieless
 from capture_core.events.lines import SizeRule, stored_lines
 from capture_core.events.stored import Arrival
 from capture_core.observability import metrics
@@ -44,6 +45,7 @@ def arrival_of(
         token=project.token,
         sent_at=sent_at,
         historical_migration=historical,
+        client_ip=request.client_ip,
     )
 
 
@@ -75,11 +77,13 @@ class CaptureV0:
         sink: EventSink,
         *,
         clock: Callable[[], datetime] = utc_now,
+        cookieless: Cookieless | None = None,
     ) -> None:
         self._settings = settings
         self._keys = keys
         self._sink = sink
         self._clock = clock
+        self._cookieless = cookieless
 
     def capture(self, request: HttpRequest, deadline: float) -> int:
         """Store every event of `request` by `deadline` (a monotonic time), or raise; returns how
@@ -87,7 +91,7 @@ class CaptureV0:
         settings = self._settings
         batch, _, arrival = read_request(request, self._keys, settings, self._clock())
         rule = SizeRule(settings.max_event_bytes, settings.max_stored_bytes)
-        deliver(self._sink, stored_lines(batch, arrival, rule), deadline)
+        deliver(self._sink, stored_lines(batch, arrival, rule, self._cookieless), deadline)
         metrics.add_metric(name="EventsAccepted", unit="Count", value=len(batch.events))
         return len(batch.events)
 

@@ -34,7 +34,8 @@ from capture_core.errors import (
     SinkUnavailable,
     UnsupportedMediaType,
 )
-from capture_core.events.lines import SizeRule, StoredLines
+from capture_core.events.cookieless import Cookieless
+from capture_core.events.lines import SizeRule, StoredLines, cookieless_ids
 from capture_core.events.stored import Arrival, normalise_event
 from capture_core.events.timestamps import EPOCH, parse_ms
 from capture_core.lanes.capture_v0 import arrival_of, utc_now
@@ -254,12 +255,19 @@ class V1Answer:
 
 class CaptureV1:
     def __init__(
-        self, settings: Settings, keys: KeyStore, sink: EventSink, *, clock: Callable[[], datetime] = utc_now
+        self,
+        settings: Settings,
+        keys: KeyStore,
+        sink: EventSink,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        cookieless: Cookieless | None = None,
     ) -> None:
         self._settings = settings
         self._keys = keys
         self._sink = sink
         self._clock = clock
+        self._cookieless = cookieless
 
     def capture(self, request: HttpRequest, deadline: float) -> V1Answer:
         now = self._clock()
@@ -295,7 +303,7 @@ class CaptureV1:
     ) -> tuple[list[Outcome], list[bytes], list[int]]:
         """Each event's outcome so far, the stored lines, and which event each line is."""
         settings = self._settings
-        stored = StoredLines(
+        lines = StoredLines(
             SizeRule(settings.max_event_bytes, settings.max_stored_bytes), len(events), arrival
         )
         outcomes: list[Outcome] = []
@@ -306,18 +314,23 @@ class CaptureV1:
                 outcomes.append(Outcome("drop", shaped))
                 continue
             try:
-                line = json_codec.dumps_line(normalise_event(shaped, arrival))
+                stored = normalise_event(shaped, arrival)
+                dropped = cookieless_ids(stored, arrival, self._cookieless)
             except InvalidPayload as error:
                 outcomes.append(Outcome("drop", f"invalid_event: {error.attr or error.detail}"))
                 continue
-            if stored.too_large(line):
+            if dropped:
+                outcomes.append(Outcome("drop", dropped))
+                continue
+            line = json_codec.dumps_line(stored)
+            if lines.too_large(line):
                 outcomes.append(Outcome("drop", "event_too_big"))
                 continue
-            stored.add(line)
+            lines.add(line)
             line_events.append(index)
             outcomes.append(Outcome("ok"))
             events[index] = {"uuid": event["uuid"]}  # the parsed event is no longer needed
-        return outcomes, stored.lines, line_events
+        return outcomes, lines.lines, line_events
 
     @staticmethod
     def _count(outcomes: list[Outcome]) -> None:
