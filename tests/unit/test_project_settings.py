@@ -156,3 +156,12 @@ def test_no_item_turns_an_answer_into_a_500_or_lets_a_revoked_key_through(change
         if revoked != {"BOOL": False} and path in {"/capture/", "/batch/"}:
             assert answer.status == 401, (path, revoked)
     assert all(event["project_id"] == 1 for event in app.stored())
+
+
+@pytest.mark.parametrize("project_id", [0, MAX_PROJECT_ID + 1, 2**64, "1e3", -1, True])
+def test_a_project_id_a_client_sends_is_a_whole_number_from_1_to_2_53_minus_1(project_id: Any):
+    app = CaptureApp()
+    app.table.add_personal_key("phx_writer", None)
+    body = {"api_key": "phx_writer", "project_id": project_id, "batch": [{"event": "e", "distinct_id": "u"}]}
+    answer = app.request("POST", "/batch/", json.dumps(body))
+    assert (answer.status, answer.json()["attr"]) == (400, "project_id")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from capture_core.auth.key_items import MAX_KEY_LENGTH, is_well_formed_key
+from capture_core.auth.key_items import MAX_KEY_LENGTH, MAX_PROJECT_ID, is_well_formed_key, project_id_from
 from capture_core.errors import InconsistentApiKeys, InvalidApiKey, InvalidPayload, MissingApiKey
 from capture_core.events.batch import Batch, event_token
 
@@ -121,11 +121,11 @@ def request_project_id(batch: Batch, query: Mapping[str, str]) -> int | None:
 
 
 def _project_id(value: Any, attr: str) -> int:
-    text = str(value).strip()
-    if isinstance(value, bool) or not isinstance(value, int | str) or not _is_small_number(text):
-        raise InvalidPayload('"project_id" must be a positive integer.', attr=attr)
-    return int(text)
-
-
-def _is_small_number(text: str) -> bool:
-    return text.isascii() and text.isdigit() and len(text) <= 18
+    project_id = (
+        None
+        if isinstance(value, bool) or not isinstance(value, int | str)
+        else project_id_from(str(value).strip())
+    )
+    if project_id is None:
+        raise InvalidPayload(f'"project_id" must be a whole number from 1 to {MAX_PROJECT_ID}.', attr=attr)
+    return project_id
