@@ -208,17 +208,41 @@ def anonymize_ips(ctx: click.Context, project_id: int, state: bool) -> None:
     click.echo(f"project {project_id}: anonymize_ips {_on_off(state)} ({keys} keys updated); {CACHE_NOTE}")
 
 
+class _NamesText(click.ParamType):  # type: ignore[type-arg]
+    name = "name"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        return str(value)
+
+
+def _names_callback(setting: str) -> Any:
+    """A repeated option's names as the setting's value (None: the option was not given)."""
+
+    def callback(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> Any:
+        if not values:
+            return None
+        try:
+            return project_settings.check(setting, tuple(text for text in values if text))
+        except ValueError as error:
+            raise click.BadParameter(str(error), ctx, param) from error
+
+    return callback
+
+
 def _setting_options(command: Any) -> Any:
     """Each project setting as an option of `project-settings`, from its declaration."""
     for spec in reversed(dataclasses.fields(ProjectSettings)):
         if spec.name == "anonymize_ips":
             continue  # its own command, `anonymize-ips`
         kind = spec.metadata["kind"]
+        many = kind == project_settings.NAMES  # names hold commas: one option per name
         command = click.option(
             spec.metadata["option"],
             spec.name,
-            type=_Setting(spec.name),
-            metavar=kind.upper() if kind != project_settings.BOOL else kind,
+            type=_NamesText() if many else _Setting(spec.name),
+            multiple=many,
+            callback=_names_callback(spec.name) if many else None,
+            metavar="NAME" if many else kind.upper() if kind != project_settings.BOOL else kind,
             help=spec.metadata["help"],
         )(command)
     return command

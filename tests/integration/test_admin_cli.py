@@ -183,3 +183,37 @@ def test_revoking_the_named_key_names_the_next_newest(keys, local_stack: LocalSt
     assert lookup(local_stack, personal, 33).token == second
     keys("revoke", second)
     assert lookup(local_stack, personal, 33).token == first
+
+
+def test_drop_rules_set_with_the_cli_drop_exactly_what_they_name_for_posthog_python(
+    local_stack: LocalStack, keys
+):
+    import logging
+    import uuid
+
+    from posthog import Posthog
+
+    code, token, _ = keys("create-project", "3301", "--name", "noisy client")
+    assert code == 0
+    code, _, _ = keys(
+        "project-settings", "3301", "--drop-distinct-id", "frame-loop", "--drop-event-name", "$mousemove"
+    )
+    assert code == 0
+    warnings: list[str] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: warnings.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("posthog").addHandler(handler)
+    posthog = Posthog(token, host=local_stack.api_url)
+    run = uuid.uuid4().hex
+    try:
+        kept = {posthog.capture("clicked", distinct_id=f"user-{run}")}
+        posthog.capture("clicked", distinct_id="frame-loop")
+        posthog.capture("$mousemove", distinct_id=f"user-{run}")
+        kept.add(posthog.capture("$mousemove-ish", distinct_id=f"user-{run}"))
+        posthog.flush()
+    finally:
+        posthog.shutdown()
+        logging.getLogger("posthog").removeHandler(handler)
+    assert warnings == []
+    stored = [event for event in local_stack.read_events() if event["project_id"] == 3301]
+    assert {event["uuid"] for event in stored} == kept

@@ -23,10 +23,18 @@ from capture_core.observability import logger
 # The longest minimum recording duration a project may ask for: a day.
 MAX_RECORDING_MIN_DURATION_MS = 86_400_000
 MAX_RECORDING_DOMAINS = 50
+# Drop rules: at most this many names each, each at most as long as a distinct id may be.
+MAX_DROP_RULES, MAX_NAME_LENGTH = 100, 200
 # An origin a recording may come from: scheme://host[:port], the host may start with `*.`.
 _DOMAIN = re.compile(r"https?://(\*\.)?[A-Za-z0-9.-]{1,253}(:\d{1,5})?")
 
-BOOL, RATE, DURATION, DOMAINS = "on|off", "0..1", f"0..{MAX_RECORDING_MIN_DURATION_MS}", "origins"
+BOOL, RATE, DURATION, DOMAINS, NAMES = (
+    "on|off",
+    "0..1",
+    f"0..{MAX_RECORDING_MIN_DURATION_MS}",
+    "origins",
+    "names",
+)
 
 
 def setting(default: Any, kind: str, option: str, config: str, help_text: str) -> Any:
@@ -98,6 +106,22 @@ class ProjectSettings:
         "`sessionRecording` (`false` for a page elsewhere)",
         "Origins recordings may come from, comma-separated (empty: any origin).",
     )
+    # Drop rules, for a noisy client nobody can redeploy: its events are answered as stored and
+    # not stored (counted per rule), as PostHog's token dropper and event restrictions do.
+    drop_distinct_ids: tuple[str, ...] = setting(
+        (),
+        NAMES,
+        "--drop-distinct-id",
+        "(capture drops their events)",
+        "A distinct id whose events are dropped; repeat it for more, give '' to clear the list.",
+    )
+    drop_event_names: tuple[str, ...] = setting(
+        (),
+        NAMES,
+        "--drop-event-name",
+        "(capture drops these events)",
+        "An event name that is dropped; repeat it for more, give '' to clear the list.",
+    )
 
     def __post_init__(self) -> None:
         for spec in dataclasses.fields(self):
@@ -145,6 +169,9 @@ def check(name: str, value: Any) -> Any:
             and not isinstance(value, bool)
             and 0 <= value <= MAX_RECORDING_MIN_DURATION_MS
         )
+    elif kind == NAMES:
+        ok = isinstance(value, tuple) and len(value) <= MAX_DROP_RULES
+        ok = ok and all(isinstance(name, str) and 0 < len(name) <= MAX_NAME_LENGTH for name in value)
     else:
         ok = isinstance(value, tuple) and len(value) <= MAX_RECORDING_DOMAINS
         ok = ok and all(isinstance(origin, str) and _DOMAIN.fullmatch(origin) for origin in value)
@@ -158,13 +185,14 @@ _RANGES = {
     RATE: "a number from 0 to 1",
     DURATION: f"a whole number of milliseconds from 0 to {MAX_RECORDING_MIN_DURATION_MS:,}",
     DOMAINS: f"at most {MAX_RECORDING_DOMAINS} origins like https://app.example.com or https://*.example.com",
+    NAMES: f"at most {MAX_DROP_RULES} names of 1 to {MAX_NAME_LENGTH} characters",
 }
 
 
 def _value(kind: str, attribute: Mapping[str, Any]) -> Any:
     if kind == BOOL:
         return attribute["BOOL"]
-    if kind == DOMAINS:
+    if kind in {DOMAINS, NAMES}:
         return tuple(entry["S"] for entry in attribute["L"])
     number = float(attribute["N"])
     if kind == DURATION:
@@ -178,7 +206,7 @@ def _attribute(value: Any) -> dict[str, Any]:
     if isinstance(value, bool):
         return {"BOOL": value}
     if isinstance(value, tuple):
-        return {"L": [{"S": origin} for origin in value]}
+        return {"L": [{"S": text} for text in value]}
     return {"N": str(int(value)) if float(value).is_integer() else repr(float(value))}
 
 

@@ -11,6 +11,7 @@ events inflate, since every line carries the server's fields.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,32 @@ class SizeRule:
 
     max_event_bytes: int | None
     max_total_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class DropRules:
+    """A project's drop rules: events of these distinct ids, and events of these names, are not
+    stored (the request is answered as if they were), each counted in a metric of its `lane`."""
+
+    distinct_ids: frozenset[str]
+    event_names: frozenset[str]
+    lane: str  # the metrics' prefix: "Events", "RecordingEvents"
+
+    @classmethod
+    def of(cls, distinct_ids: Iterable[str], event_names: Iterable[str], lane: str) -> DropRules | None:
+        rules = cls(frozenset(distinct_ids), frozenset(event_names), lane)
+        return rules if rules.distinct_ids or rules.event_names else None
+
+    def drops(self, stored: Mapping[str, Any]) -> bool:
+        """Is this stored event one the rules name? (Counted when it is.)"""
+        for rule, names, value in (
+            ("DistinctId", self.distinct_ids, stored["distinct_id"]),
+            ("EventName", self.event_names, stored["event"]),
+        ):
+            if value in names:
+                metrics.add_metric(name=f"{self.lane}DroppedBy{rule}Rule", unit="Count", value=1)
+                return True
+        return False
 
 
 class StoredLines:
@@ -73,11 +100,16 @@ class StoredLines:
 
 
 def stored_lines(
-    batch: Batch, arrival: Arrival, rule: SizeRule, cookieless: Cookieless | None = None
+    batch: Batch,
+    arrival: Arrival,
+    rule: SizeRule,
+    cookieless: Cookieless | None = None,
+    drops: DropRules | None = None,
 ) -> list[bytes]:
     """Every event of the batch as its stored line, or the error of the first that cannot be.
-    With `cookieless`, events in cookieless mode get the visitor's ids; those that cannot have
-    them are dropped (counted), as PostHog drops them.
+    Events the project's `drops` name are left out. With `cookieless`, events in cookieless mode
+    get the visitor's ids; those that cannot have them are dropped (counted), as PostHog drops
+    them.
 
     All of it happens before anything is sent, so an invalid or oversized event fails the request
     without storing any part of it.
@@ -87,7 +119,9 @@ def stored_lines(
     for index, event in enumerate(events):
         try:
             stored = normalise_event(event, arrival)
-            dropped = cookieless_ids(stored, arrival, cookieless)
+            dropped = (drops is not None and drops.drops(stored)) or cookieless_ids(
+                stored, arrival, cookieless
+            )
         except InvalidPayload as error:
             error.attr = batch.attr(index, error.attr or "")
             raise

@@ -22,7 +22,7 @@ from capture_core.auth.keys import KeyStore, Project
 from capture_core.decoding.payload import decode_payload
 from capture_core.events.batch import Batch, read_batch
 from capture_core.events.cookieless import Cookieless
-from capture_core.events.lines import SizeRule, stored_lines
+from capture_core.events.lines import DropRules, SizeRule, stored_lines
 from capture_core.events.stored import Arrival
 from capture_core.observability import metrics
 from capture_core.settings import Settings
@@ -89,9 +89,12 @@ class CaptureV0:
         """Store every event of `request` by `deadline` (a monotonic time), or raise; returns how
         many events were stored."""
         settings = self._settings
-        batch, _, arrival = read_request(request, self._keys, settings, self._clock())
+        batch, project, arrival = read_request(request, self._keys, settings, self._clock())
         rule = SizeRule(settings.max_event_bytes, settings.max_stored_bytes)
-        deliver(self._sink, stored_lines(batch, arrival, rule, self._cookieless), deadline)
+        drops = DropRules.of(project.settings.drop_distinct_ids, project.settings.drop_event_names, "Events")
+        lines = stored_lines(batch, arrival, rule, self._cookieless, drops)
+        if lines:
+            deliver(self._sink, lines, deadline)
         metrics.add_metric(name="EventsAccepted", unit="Count", value=len(batch.events))
         return len(batch.events)
 

@@ -35,7 +35,7 @@ from capture_core.errors import (
     UnsupportedMediaType,
 )
 from capture_core.events.cookieless import Cookieless
-from capture_core.events.lines import SizeRule, StoredLines, cookieless_ids
+from capture_core.events.lines import DropRules, SizeRule, StoredLines, cookieless_ids
 from capture_core.events.stored import Arrival, normalise_event
 from capture_core.events.timestamps import EPOCH, parse_ms
 from capture_core.lanes.capture_v0 import arrival_of, utc_now
@@ -286,7 +286,8 @@ class CaptureV1:
         # Clock skew is measured against the attempt's own send time.
         sent_at = EPOCH + timedelta(milliseconds=headers.request_ms)
         arrival = arrival_of(request, project, now, sent_at, historical)
-        outcomes, lines, line_events = self._store(events, headers, arrival)
+        drops = DropRules.of(project.settings.drop_distinct_ids, project.settings.drop_event_names, "Events")
+        outcomes, lines, line_events = self._store(events, headers, arrival, drops)
         unsent = self._sink.send(lines, deadline) if lines else []
         for position in unsent:
             outcomes[line_events[position]] = Outcome("retry", "not_persisted")
@@ -299,7 +300,7 @@ class CaptureV1:
         return V1Answer(results, retry=bool(unsent))
 
     def _store(
-        self, events: list[dict[str, Any]], headers: V1Headers, arrival: Arrival
+        self, events: list[dict[str, Any]], headers: V1Headers, arrival: Arrival, drops: DropRules | None
     ) -> tuple[list[Outcome], list[bytes], list[int]]:
         """Each event's outcome so far, the stored lines, and which event each line is."""
         settings = self._settings
@@ -315,6 +316,9 @@ class CaptureV1:
                 continue
             try:
                 stored = normalise_event(shaped, arrival)
+                if drops is not None and drops.drops(stored):
+                    outcomes.append(Outcome("drop", "dropped_by_project_rule"))
+                    continue
                 dropped = cookieless_ids(stored, arrival, self._cookieless)
             except InvalidPayload as error:
                 outcomes.append(Outcome("drop", f"invalid_event: {error.attr or error.detail}"))

@@ -25,7 +25,7 @@ from capture_core.api.routes import RECORDINGS_PATH
 from capture_core.auth.keys import KeyStore
 from capture_core.errors import InvalidPayload
 from capture_core.events.batch import Batch
-from capture_core.events.lines import SizeRule, stored_lines
+from capture_core.events.lines import DropRules, SizeRule, stored_lines
 from capture_core.lanes.capture_v0 import read_request, utc_now
 from capture_core.observability import metrics
 from capture_core.settings import Settings
@@ -86,7 +86,10 @@ class Recordings:
         check_recording(batch)
         # A snapshot has no size limit of its own: whatever the request carries is stored.
         rule = SizeRule(max_event_bytes=None, max_total_bytes=settings.max_stored_bytes)
-        deliver(self._sink, stored_lines(batch, arrival, rule), deadline)
+        drops = DropRules.of(project.settings.drop_distinct_ids, (), "RecordingEvents")
+        lines = stored_lines(batch, arrival, rule, drops=drops)
+        if lines:
+            deliver(self._sink, lines, deadline)
         metrics.add_metric(name="RecordingEventsAccepted", unit="Count", value=len(batch.events))
         return len(batch.events)
 
