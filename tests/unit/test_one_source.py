@@ -87,3 +87,11 @@ def test_the_readme_lists_every_project_setting_with_its_option_and_config_field
         if spec.name != "anonymize_ips":  # set by its own command
             assert f"`{spec.metadata['option']} " in row, spec.name
         assert spec.metadata["config"].split(" ")[0] in row, spec.name
+
+
+def test_the_docs_cite_nothing_outside_the_repository():
+    # Users have the repository only: the docs say what they need instead of pointing elsewhere.
+    for path in (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "events" / "README.md"):
+        text = path.read_text(encoding="utf-8")
+        assert "SPEC" not in text, path.name
+        assert "§" not in text, path.name

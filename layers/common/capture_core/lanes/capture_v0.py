@@ -92,9 +92,7 @@ class CaptureV0:
         batch, project, arrival = read_request(request, self._keys, settings, self._clock())
         rule = SizeRule(settings.max_event_bytes, settings.max_stored_bytes)
         drops = DropRules.of(project.settings.drop_distinct_ids, project.settings.drop_event_names, "Events")
-        lines = stored_lines(batch, arrival, rule, self._cookieless, drops)
-        if lines:
-            deliver(self._sink, lines, deadline)
+        deliver(self._sink, stored_lines(batch, arrival, rule, self._cookieless, drops), deadline)
         metrics.add_metric(name="EventsAccepted", unit="Count", value=len(batch.events))
         return len(batch.events)
 

@@ -3,9 +3,8 @@
 Recordings pass the same stages as v0 events (decoding, batch, keys, stored lines, delivery) and
 differ in their rules and their destination: each event must be a `$snapshot` that names its
 session and carries its snapshot data, a project with recording off has them answered 200 and not
-stored, a snapshot has no size limit of its own (a
-full snapshot over a Firehose record takes the direct path to S3), and the lines go to a stream
-of their own.
+stored, a snapshot has no size limit of its own (a full snapshot over a Firehose record takes the
+direct path to S3), and the lines go to a stream of their own.
 """
 
 from __future__ import annotations
@@ -87,9 +86,7 @@ class Recordings:
         # A snapshot has no size limit of its own: whatever the request carries is stored.
         rule = SizeRule(max_event_bytes=None, max_total_bytes=settings.max_stored_bytes)
         drops = DropRules.of(project.settings.drop_distinct_ids, (), "RecordingEvents")
-        lines = stored_lines(batch, arrival, rule, drops=drops)
-        if lines:
-            deliver(self._sink, lines, deadline)
+        deliver(self._sink, stored_lines(batch, arrival, rule, drops=drops), deadline)
         metrics.add_metric(name="RecordingEventsAccepted", unit="Count", value=len(batch.events))
         return len(batch.events)
 

@@ -82,15 +82,13 @@ class Delivery:
             # Each line is released once packed: a request's stored form is never held twice.
             lines[position] = b""
         records, tags = packer.records(), packer.tags
-        del packer
         unacknowledged = self._firehose.send(records, self._firehose_deadline(deadline)) if records else {}
         if not oversize and not unacknowledged:
             return []
         counts = _counts(oversize_lines, records, unacknowledged, tags)
         unstored = sorted([*oversize, *(p for i in unacknowledged for p in tags[i])])
-        # What Firehose took is no longer needed: only what S3 must take stays.
+        # What Firehose took is let go: only what S3 must take stays.
         chunks, records = oversize_lines + [records[i] for i in sorted(unacknowledged)], []
-        del oversize_lines
         if not self._direct.write(chunks, deadline):
             logger.error("Neither Firehose nor S3 took the events", extra={"events": len(unstored)})
             return unstored

@@ -111,7 +111,7 @@ class FirehoseStream:
             )
         except ClientError as error:
             code = error_code(error)
-            why.update(dict.fromkeys(call, THROTTLED if code in THROTTLING_ERROR_CODES else FAILED))
+            why.update(dict.fromkeys(call, _reason(code)))
             if code not in RETRYABLE_ERROR_CODES:
                 # A missing stream or a missing permission: retrying cannot help, and the operator
                 # must know. The records take the direct path meanwhile.
@@ -129,9 +129,14 @@ class FirehoseStream:
         failed = []
         for position, result in zip(call, response["RequestResponses"], strict=True):
             if code := result.get("ErrorCode"):
-                why[position] = THROTTLED if code in THROTTLING_ERROR_CODES else FAILED
+                why[position] = _reason(code)
                 failed.append(position)
         return failed
+
+
+def _reason(code: str) -> str:
+    """Why Firehose did not take a record, from its error code: throttled, or failed."""
+    return THROTTLED if code in THROTTLING_ERROR_CODES else FAILED
 
 
 class _NonRetryable(Exception):
