@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -12,6 +13,8 @@ import click
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 from capture_core.auth import project_settings
 from capture_core.auth.key_items import MAX_PROJECT_ID, SETTING_NAMES, ProjectSettings
+from capture_core.auth.quotas import EVENTS, RECORDINGS
+from capture_core.usage.ledger import MAX_QUOTA, Usage
 from capture_local import names, state
 
 from capture_admin.store import AdminError, KeyAdmin
@@ -59,20 +62,22 @@ class _Setting(click.ParamType):  # type: ignore[type-arg]
             self.fail(str(error) if self.setting in str(error) else f"{value!r} is not {kind}", param, ctx)
 
 
-def _table_from_stack(session: boto3.session.Session, stack: str) -> str:
+def _tables_from_stack(session: boto3.session.Session, stack: str) -> tuple[str, str | None]:
+    """The stack's key table, and its usage table (None for a stack deployed before it had one)."""
     outputs = (
         session.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
     )
-    for output in outputs:
-        if output["OutputKey"] == "ApiKeysTableName":
-            return str(output["OutputValue"])
-    raise AdminError(f"stack {stack} has no ApiKeysTableName output: is it this project's stack?")
+    values = {output["OutputKey"]: str(output["OutputValue"]) for output in outputs}
+    if "ApiKeysTableName" not in values:
+        raise AdminError(f"stack {stack} has no ApiKeysTableName output: is it this project's stack?")
+    return values["ApiKeysTableName"], values.get("UsageTableName")
 
 
 def _connect(
     *,
     local: bool,
     table: str | None,
+    usage_table: str | None,
     stack: str | None,
     profile: str | None,
     region: str | None,
@@ -85,13 +90,15 @@ def _connect(
             aws_secret_access_key=names.FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
             region_name=region or names.DEFAULT_REGION,
         )
-        table = table or names.TABLE_NAME
+        table, usage_table = table or names.TABLE_NAME, usage_table or names.USAGE_TABLE_NAME
     else:
         session = boto3.session.Session(profile_name=profile, region_name=region)
         if table is None and stack is None:
             raise click.UsageError("say where the keys are: --local, --table NAME or --stack NAME")
-        table = table or _table_from_stack(session, stack or "")
-    return KeyAdmin(session.client("dynamodb", endpoint_url=endpoint_url), table)
+        if table is None:
+            table, stack_usage_table = _tables_from_stack(session, stack or "")
+            usage_table = usage_table or stack_usage_table
+    return KeyAdmin(session.client("dynamodb", endpoint_url=endpoint_url), table, usage_table)
 
 
 @click.group()
@@ -99,6 +106,7 @@ def _connect(
     "--local", is_flag=True, help="The local stack of `make dev` (found from its state file, or MOTO_PORT)."
 )
 @click.option("--table", help="The key table's name.")
+@click.option("--usage-table", help="The usage table's name (quota and usage; --stack finds it).")
 @click.option("--stack", help="A deployed stack's name: its ApiKeysTableName output is the table.")
 @click.option("--profile", help="AWS profile (else the usual AWS credential chain).")
 @click.option("--region", help="AWS region (else the profile's or AWS_REGION).")
@@ -268,14 +276,111 @@ def project_settings_command(ctx: click.Context, /, project_id: int, **options: 
 @click.pass_context
 def projects(ctx: click.Context) -> None:
     """List projects with their settings and their keys' fingerprints (never the keys)."""
-    for project in _admin(ctx).projects():
+    admin = _admin(ctx)
+    projects = admin.projects()
+    usage = {used.project_id: used for used in admin.usage()} if admin.knows_usage else {}
+    for project in projects:
         token = project.token_fingerprint or "none (create one with create-key)"
         click.echo(f"project {project.project_id}  {project.name}")
         click.echo(f"  settings  {_settings_text(project.settings)}")
+        if project.project_id in usage:
+            click.echo(f"  quotas    {_usage_text(usage[project.project_id])}")
         click.echo(f"  token     {token}")
         for key in project.keys:
             status = "revoked" if key.revoked else "active"
             click.echo(f"  {key.kind:<13} {key.fingerprint}  {status:<7}  {key.created_at}  {key.name}")
+
+
+class _Quota(click.ParamType):  # type: ignore[type-arg]
+    """A monthly limit: a whole number, or `off` (no limit: -1 here)."""
+
+    name = "N|off"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        text = str(value).strip().lower().replace("_", "").replace(",", "")
+        if text in {"off", "none"}:
+            return _NO_LIMIT
+        if not (text.isascii() and text.isdigit()) or int(text) > MAX_QUOTA:
+            self.fail(f"{value!r} is not a whole number from 0 to {MAX_QUOTA:,}, or off", param, ctx)
+        return int(text)
+
+
+_NO_LIMIT = -1
+QUOTA = _Quota()
+
+
+@cli.command("quota")
+@click.argument("project_id", type=PROJECT_ID)
+@click.option("--events", type=QUOTA, help="Analytics events a calendar month (UTC), or off.")
+@click.option("--recordings", type=QUOTA, help="Sessions recorded a calendar month (UTC), or off.")
+@click.pass_context
+def quota(ctx: click.Context, project_id: int, events: int | None, recordings: int | None) -> None:
+    """Show a project's monthly quotas and this month's usage, or set them (off: no limit).
+
+    Over a quota, capture answers as if all were well and stores nothing of that lane until the
+    month ends (UTC) or the quota is raised; a change takes effect within the key cache TTL."""
+    admin = _admin(ctx)
+    changes = {
+        lane: None if value == _NO_LIMIT else value
+        for lane, value in ((EVENTS, events), (RECORDINGS, recordings))
+        if value is not None
+    }
+    if changes:
+        used = admin.set_quota(project_id, changes)
+        click.echo(f"project {project_id}: quotas updated; {CACHE_NOTE}", err=True)
+    else:
+        found = [used for used in admin.usage() if used.project_id == project_id]
+        if not found:
+            raise AdminError(f"project {project_id} does not exist")
+        used = found[0]
+    click.echo(f"project {project_id}  {_usage_text(used)}")
+
+
+@cli.command("usage")
+@click.option("--month", help="A calendar month as YYYY-MM (UTC); this one by default.")
+@click.pass_context
+def usage_command(ctx: click.Context, month: str | None) -> None:
+    """Each project's usage for the month, beside its quotas: events stored, sessions recorded."""
+    if month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise click.BadParameter(f"{month!r} is not a month like 2026-01", param_hint="--month")
+    rows = _admin(ctx).usage(month)
+    row = "{:>10}  {:<8}  {:>15}  {:>15}  {:>15}  {:>15}"
+    click.echo(row.format("PROJECT", "MONTH", "EVENTS", "EVENTS QUOTA", "RECORDINGS", "RECORDINGS QUOTA"))
+    for used in rows:
+        cells = [_limit_cell(used, lane) for lane in (EVENTS, RECORDINGS)]
+        click.echo(
+            row.format(
+                used.project_id,
+                used.month,
+                f"{used.counted[EVENTS]:,}",
+                cells[0],
+                f"{used.counted[RECORDINGS]:,}",
+                cells[1],
+            )
+        )
+
+
+def _limit_cell(used: Usage, lane: str) -> str:
+    limit = used.limits.get(lane)
+    if limit is None:
+        return "none"
+    return f"{limit:,}" + (" (over)" if used.is_over(lane) else "")
+
+
+def _usage_text(used: Usage) -> str:
+    parts = []
+    for lane, unit in ((EVENTS, "events"), (RECORDINGS, "sessions recorded")):
+        limit, counted = used.limits.get(lane), used.counted[lane]
+        if limit is None:
+            parts.append(f"{lane}: no quota ({counted:,} {unit} in {used.month})")
+            continue
+        state = (
+            "over quota: stores none until the month ends"
+            if used.is_over(lane)
+            else f"{used.share(lane):.0%}"
+        )
+        parts.append(f"{lane}: {counted:,} of {limit:,} {unit} in {used.month} ({state})")
+    return "; ".join(parts)
 
 
 def _on_off(value: bool) -> str:

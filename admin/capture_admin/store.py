@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -30,7 +31,9 @@ from capture_core.auth.key_items import (
     project_record_id,
     scope_of,
 )
+from capture_core.auth.quotas import LANES, QuotaState, month_of
 from capture_core.aws_errors import error_code
+from capture_core.usage.ledger import Ledger, Usage
 
 FINGERPRINT_LENGTH = 16
 # DynamoDB's cap on the items of one transaction.
@@ -86,9 +89,10 @@ def _key_info(item: dict[str, Any]) -> KeyInfo:
 
 
 class KeyAdmin:
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, usage_table: str | None = None) -> None:
         self._client = client
         self._table = table_name
+        self._usage_table = usage_table
 
     # Projects
 
@@ -152,6 +156,39 @@ class KeyAdmin:
             )
         return sorted(result, key=lambda project: project.project_id)
 
+    # Quotas
+
+    @property
+    def knows_usage(self) -> bool:
+        return self._usage_table is not None
+
+    def ledger(self) -> Ledger:
+        if self._usage_table is None:
+            raise AdminError("say where the usage is: --usage-table NAME (or --stack NAME, or --local)")
+        return Ledger(self._client, self._table, self._usage_table)
+
+    def set_quota(self, project_id: int, limits: Mapping[str, int | None]) -> Usage:
+        """Set (None: remove) the monthly limits of some lanes, then bring the project's state in line
+        with this month's usage at once: over a lowered limit now, or no longer over a raised one."""
+        self._project(project_id)
+        ledger = self.ledger()
+        for lane, limit in limits.items():
+            ledger.set_limit(project_id, lane, limit)
+        month = month_of(datetime.now(UTC))
+        usage = ledger.usage([project_id], month)[project_id]
+        for lane in LANES:
+            over = usage.is_over(lane)
+            if over != (usage.over.get(lane) == month):
+                ledger.set_state(project_id, lane, month if over else None)
+        return ledger.usage([project_id], month)[project_id]
+
+    def usage(self, month: str | None = None) -> list[Usage]:
+        """Every project's usage and limits for `month` (this one by default)."""
+        month = month or month_of(datetime.now(UTC))
+        ids = [project.project_id for project in self.projects()]
+        found = self.ledger().usage(ids, month)
+        return [found[project_id] for project_id in ids if project_id in found]
+
     # Keys
 
     def create_project_key(self, project_id: int) -> str:
@@ -159,6 +196,7 @@ class KeyAdmin:
         record = self._project(project_id)
         token = new_secret(PROJECT_KEY_PREFIX)
         item = project_key_item(token, project_id, record["name"]["S"], ProjectSettings.from_item(record))
+        item.update(QuotaState.from_item(record).attributes())  # a new key is over quota as its project is
         self._transact([{"Put": self._new(item)}, self._name_token(record, token)])
         return token
 
@@ -205,6 +243,7 @@ class KeyAdmin:
             new_item = project_key_item(
                 new, project_id, record["name"]["S"], ProjectSettings.from_item(record)
             )
+            new_item.update(QuotaState.from_item(record).attributes())
             # The new key is the newest, so it becomes the token whichever key was rotated.
             self._transact(
                 [{"Put": self._new(new_item)}, self._revocation(item), self._name_token(record, new)]

@@ -17,7 +17,14 @@ from botocore.config import Config
 from capture_core.auth.key_items import project_item, project_key_item
 
 from capture_local import delivery
-from capture_local.names import ACCOUNT_ID, EVENTS_STREAM_ID, FAKE_CREDENTIALS, local_name
+from capture_local.names import (
+    ACCOUNT_ID,
+    DEFAULT_REGION,
+    EVENTS_STREAM_ID,
+    FAKE_CREDENTIALS,
+    KEYS_TABLE_ID,
+    local_name,
+)
 from capture_local.template import Template, TemplateError
 
 
@@ -51,6 +58,10 @@ class MotoServer:
 
     def stop(self) -> None:
         self._server.stop()
+
+
+def topic_arn(name: str, region: str) -> str:
+    return f"arn:aws:sns:{region}:{ACCOUNT_ID}:{name}"
 
 
 # What the local stream keeps of the template's destination (capture_local.delivery acts on them).
@@ -92,6 +103,7 @@ class LocalResources:
     tables: Mapping[str, str]
     buckets: Mapping[str, str]
     streams: Mapping[str, LocalStream]
+    topics: Mapping[str, str]
 
     @classmethod
     def from_template(cls, template: Template) -> LocalResources:
@@ -107,18 +119,23 @@ class LocalResources:
                 raise TemplateError(f"{logical_id}: its BucketARN is not !GetAtt of a bucket in the template")
             prefix = static_prefix(destination.get("Prefix", ""))
             streams[logical_id] = LocalStream(local_name(logical_id), buckets[bucket], prefix, destination)
-        return cls(template, named("AWS::DynamoDB::Table"), buckets, streams)
+        return cls(template, named("AWS::DynamoDB::Table"), buckets, streams, named("AWS::SNS::Topic"))
 
-    def refs(self) -> dict[str, str]:
-        """What `!Ref` of each resource stands for locally (for these types, its name)."""
-        return {**self.tables, **self.buckets, **{key: stream.name for key, stream in self.streams.items()}}
+    def refs(self, region: str = DEFAULT_REGION) -> dict[str, str]:
+        """What `!Ref` of each resource stands for locally (its name; a topic's ARN)."""
+        return {
+            **self.tables,
+            **self.buckets,
+            **{key: stream.name for key, stream in self.streams.items()},
+            **{key: topic_arn(name, region) for key, name in self.topics.items()},
+        }
 
     @property
     def table_name(self) -> str:
         """The key table, where the demo key goes."""
-        if len(self.tables) != 1:
-            raise TemplateError(f"expected one AWS::DynamoDB::Table in the template, not {len(self.tables)}")
-        return next(iter(self.tables.values()))
+        if KEYS_TABLE_ID not in self.tables:
+            raise TemplateError(f"the template has no AWS::DynamoDB::Table {KEYS_TABLE_ID}")
+        return self.tables[KEYS_TABLE_ID]
 
     def stream(self, logical_id: str = EVENTS_STREAM_ID) -> LocalStream:
         """A stream by its logical id: the events' by default."""
@@ -130,11 +147,14 @@ class LocalResources:
         """Every table, bucket and stream; `client(service)` is a client of the moto server."""
         for logical_id, name in self.tables.items():
             table = {"BillingMode": "PAY_PER_REQUEST", **self.template.properties(logical_id)}
-            schema = {key: table[key] for key in ("KeySchema", "AttributeDefinitions", "BillingMode")}
+            kept = ("KeySchema", "AttributeDefinitions", "BillingMode", "GlobalSecondaryIndexes")
+            schema = {key: table[key] for key in kept if key in table}
             client("dynamodb").create_table(TableName=name, **schema)
         location = {"CreateBucketConfiguration": {"LocationConstraint": region}}
         for name in self.buckets.values():  # us-east-1 is the one region that refuses a LocationConstraint
             client("s3").create_bucket(Bucket=name, **(location if region != "us-east-1" else {}))
+        for name in self.topics.values():
+            client("sns").create_topic(Name=name)
         delivery.install()
         for stream in self.streams.values():
             config = {k: v for k, v in stream.destination.items() if k in _KEPT_DESTINATION_SETTINGS}

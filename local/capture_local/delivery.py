@@ -11,7 +11,7 @@ from typing import Any
 
 from capture_core.sink.direct import prefix_at
 
-from capture_local import faults
+from capture_local import faults, notifications
 
 
 def object_key(stream: str, version: str, prefix: str, compression: str, now: datetime) -> str:
@@ -28,6 +28,7 @@ def install() -> None:
     from moto.firehose.models import FirehoseBackend  # noqa: PLC0415 (moto is slow to import)
     from moto.s3.models import S3Backend, s3_backends  # noqa: PLC0415
 
+    notifications.install()  # first: both Firehose's delivery and the functions' PutObject notify
     put_object = getattr(S3Backend.put_object, "original", S3Backend.put_object)
 
     def put_s3_records(

@@ -24,6 +24,9 @@ class FunctionSpec:
     layer_dirs: tuple[Path, ...]
     variables: Mapping[str, Any]  # Globals' and its own Environment.Variables, unresolved
     resources: tuple[str, ...]  # the REST resources of its `Type: Api` events
+    # The objects whose creation invokes it (EventBridge rules on S3's "Object Created"): the
+    # bucket's logical id and the keys' prefixes, per rule.
+    object_created: tuple[tuple[str, tuple[str, ...]], ...]
     settings: frozenset[str]  # the variables that are settings (a literal or a parameter), not names
 
     def environment(self, refs: Refs, region: str, endpoint: str, overrides: Refs) -> dict[str, str]:
@@ -54,6 +57,26 @@ def _api_resources(logical_id: str, events: Mapping[str, Any]) -> tuple[str, ...
     return tuple(event["Path"] for event in api.values())
 
 
+def _object_created(logical_id: str, events: Mapping[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    rules = []
+    for name, event in events.items():
+        pattern = (event.get("Properties") or {}).get("Pattern") or {}
+        if event.get("Type") != "EventBridgeRule" or pattern.get("source") != ["aws.s3"]:
+            continue
+        detail = pattern.get("detail") or {}
+        buckets = (detail.get("bucket") or {}).get("name") or []
+        keys = (detail.get("object") or {}).get("key") or []
+        refs = [bucket.get("Ref") for bucket in buckets if isinstance(bucket, dict)]
+        prefixes = tuple(key["prefix"] for key in keys if isinstance(key, dict) and "prefix" in key)
+        if pattern.get("detail-type") != ["Object Created"] or len(refs) != 1 or len(prefixes) != len(keys):
+            where = f"{logical_id}.Events.{name}"
+            raise TemplateError(
+                f"{where}: only Object Created of one bucket (!Ref), by key prefix, is emulated"
+            )
+        rules.append((refs[0], prefixes))
+    return tuple(rules)
+
+
 def function_specs(template: Template) -> list[FunctionSpec]:
     common, params = template.function_globals(), template.document.get("Parameters") or {}
     layers, base, specs = template.logical_ids_of_type("AWS::Serverless::LayerVersion"), template.base_dir, []
@@ -69,7 +92,8 @@ def function_specs(template: Template) -> list[FunctionSpec]:
         layer_dirs = tuple(base / template.properties(ref)["ContentUri"] for ref in refs if ref in layers)
         names = frozenset(k for k, v in env.items() if not isinstance(v, dict) or v.get("Ref") in params)
         resources = _api_resources(logical_id, own.get("Events") or {})
+        created = _object_created(logical_id, own.get("Events") or {})
         sizing = (setting["Handler"], int(setting["MemorySize"]), float(setting["Timeout"]))
         code = base / own["CodeUri"]
-        specs.append(FunctionSpec(logical_id, code, *sizing, layer_dirs, env, resources, names))
+        specs.append(FunctionSpec(logical_id, code, *sizing, layer_dirs, env, resources, created, names))
     return specs

@@ -38,11 +38,14 @@ RECORDINGS_STREAM_ID = "RecordingsStream"
 
 
 def local_name(logical_id: str) -> str:
-    """A table's, bucket's or stream's local name: its logical id in kebab case without its type
+    """A table's, bucket's, stream's or topic's local name: its logical id in kebab case without its type
     ("ApiKeysTable" -> "capture-local-api-keys"), so that a resource the template adds has one too."""
-    stem = re.sub(r"(?<=.)(Table|Bucket|Stream)$", "", logical_id)
+    stem = re.sub(r"(?<=.)(Table|Bucket|Stream|Topic)$", "", logical_id)
     words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+", stem)
     return "-".join(["capture-local", *(word.lower() for word in words)])
 
 
-TABLE_NAME, STREAM_NAME = local_name("ApiKeysTable"), local_name(EVENTS_STREAM_ID)  # the tools' defaults
+KEYS_TABLE_ID, USAGE_TABLE_ID = "ApiKeysTable", "UsageTable"
+# The tools' defaults.
+TABLE_NAME, USAGE_TABLE_NAME = local_name(KEYS_TABLE_ID), local_name(USAGE_TABLE_ID)
+STREAM_NAME = local_name(EVENTS_STREAM_ID)

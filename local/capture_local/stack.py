@@ -18,6 +18,7 @@ from capture_local.gateway import Gateway
 from capture_local.gateway_responses import GatewayResponses
 from capture_local.handlers import LocalFunction, load_handler
 from capture_local.http_server import ApiServer
+from capture_local.notifications import Notifier, Rule, object_created_line
 from capture_local.routing import Route, RouteMap
 from capture_local.template import Template
 
@@ -57,6 +58,7 @@ class LocalStack:
         )
         self.api_url, self.moto_url, self.moto_port = "", "", 0  # once started
         self._exit, self._clients = ExitStack(), dict[str, Any]()
+        self._notifiers: list[Notifier] = []
         self._gateway = Gateway(RouteMap(()), {}, GatewayResponses({}))  # replaced when the API starts
 
     def __enter__(self) -> LocalStack:
@@ -83,11 +85,16 @@ class LocalStack:
     def stop(self) -> None:
         self._exit.close()
         self._clients.clear()
+        self._notifiers.clear()
 
     def environment(self, function: str) -> dict[str, str]:
         """The process environment `function` runs with: its template variables pointed at the
         local resources, the overrides, and what Lambda sets."""
-        refs = {**self.template.parameter_defaults(), **names.LOCAL_PARAMETERS, **self.resources.refs()}
+        refs = {
+            **self.template.parameter_defaults(),
+            **names.LOCAL_PARAMETERS,
+            **self.resources.refs(self.region),
+        }
         refs.update({"AWS::Region": self.region, "AWS::AccountId": names.ACCOUNT_ID, "AWS::Partition": "aws"})
         return self.specs[function].environment(refs, self.region, self.moto_url, self._overrides)
 
@@ -104,6 +111,37 @@ class LocalStack:
         api = ApiServer(self._host, self._port, self._gateway)
         self._exit.callback(api.stop)
         self.api_url = f"http://{self._host}:{api.port}"
+        self._start_notifications(functions)
+
+    def _start_notifications(self, functions: Mapping[str, Any]) -> None:
+        """Invoke the functions S3's "Object Created" events reach (the usage counter) for each
+        object stored, as EventBridge does on AWS."""
+        for name, spec in self.specs.items():
+            rules = [
+                Rule(self.resources.buckets[bucket], prefixes) for bucket, prefixes in spec.object_created
+            ]
+            if not rules:
+                continue
+            function = LocalFunction(spec, functions[name], self.region)
+
+            def invoke(event: dict[str, Any], function: LocalFunction = function) -> None:
+                invocation = function.invoke(event, event["id"])
+                if self._log_requests:
+                    print(object_created_line(event, invocation), file=sys.stderr, flush=True)
+                if self._verbose:
+                    for line in invocation.output:
+                        print(f"    {line}", file=sys.stderr, flush=True)
+
+            notifier = Notifier(rules, invoke, self.region, names.ACCOUNT_ID).start()
+            self._notifiers.append(notifier)
+            self._exit.callback(notifier.stop)
+
+    def settle(self, timeout: float = 10.0) -> None:
+        """Wait until every object stored so far has been counted (what the usage counter does within
+        seconds on AWS, after Firehose's buffering)."""
+        for notifier in self._notifiers:
+            if not notifier.wait_idle(timeout):
+                raise TimeoutError(f"the functions of stored objects did not finish in {timeout} s")
 
     @property
     def faults(self) -> faults.Faults:

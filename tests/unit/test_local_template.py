@@ -214,7 +214,13 @@ def test_the_sam_env_file_is_the_one_the_template_gives(template: Template):
 
 def test_the_sam_env_file_points_every_function_at_moto_on_the_host(template: Template):
     document = json.loads(sam_env_json(template))
-    assert set(document) == {"CaptureFunction", "BatchFunction", "ConfigFunction", "RecordingsFunction"}
+    assert set(document) == {
+        "CaptureFunction",
+        "BatchFunction",
+        "ConfigFunction",
+        "RecordingsFunction",
+        "UsageFunction",
+    }
     for variables in document.values():
         assert variables["CAPTURE_AWS_ENDPOINT_URL"] == "http://host.docker.internal:5000"
     assert document["CaptureFunction"]["EVENTS_STREAM_NAME"] == STREAM_NAME

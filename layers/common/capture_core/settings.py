@@ -52,6 +52,10 @@ class Settings:
         "The recordings stream's S3 prefix (Firehose's expression), for the direct path.",
     )
     api_keys_table_name: str = setting("capture-api-keys", "DynamoDB table of API keys.")
+    usage_table_name: str = setting("capture-usage", "DynamoDB table of each project's usage per month.")
+    alarm_topic_arn: str = setting(
+        "", "SNS topic the usage counter sends quota notices to (80 % and 100 %); empty sends none."
+    )
     capture_aws_endpoint_url: str = setting(
         "", "Endpoint for every AWS client (a moto server locally); empty means AWS itself."
     )

@@ -215,6 +215,39 @@ def recordings_function(
     return app
 
 
+def usage_function(settings: Settings) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The usage counter: each object the streams deliver, counted into its project's month (an
+    EventBridge "Object Created" event from S3 per object)."""
+    from capture_core.auth.quotas import EVENTS, RECORDINGS  # noqa: PLC0415
+    from capture_core.usage import counter  # noqa: PLC0415
+    from capture_core.usage.ledger import Ledger  # noqa: PLC0415
+
+    aws = Aws(settings)
+    s3_config = Config(
+        connect_timeout=2,
+        read_timeout=20,
+        retries={"total_max_attempts": 3, "mode": "standard"},
+        s3={"addressing_style": "path"} if settings.endpoint_url else None,
+    )
+    usage = counter.UsageCounter(
+        Ledger(aws.dynamodb, settings.api_keys_table_name, settings.usage_table_name),
+        aws.client("s3", s3_config),
+        {
+            counter.static_prefix(settings.events_prefix): EVENTS,
+            counter.static_prefix(settings.recordings_prefix): RECORDINGS,
+        },
+        counter.sns_notifier(aws.client("sns", _DYNAMODB_CONFIG), settings.alarm_topic_arn),
+    )
+
+    def count(event: dict[str, Any]) -> dict[str, Any]:
+        created = counter.created_object(event)
+        if created is None:
+            return {"lane": None}
+        return usage.count_object(created.bucket, created.key, created.when)
+
+    return count
+
+
 def _no_sink(stream_name: str) -> EventSink:
     raise RuntimeError("the config function stores nothing")
 

@@ -36,16 +36,21 @@ def cors_headers(request_headers: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-def success(request_headers: Mapping[str, str], *, beacon: bool = False) -> Response[str]:
+def success(
+    request_headers: Mapping[str, str], *, beacon: bool = False, quota_limited: tuple[str, ...] = ()
+) -> Response[str]:
+    """The answer of a stored request. `quota_limited` names the lanes over their quota: posthog-js
+    then sends nothing of those lanes for a minute, and asks again."""
     # Exactly 200: posthog-python and posthog-js treat 201 and 204 as failures and resend.
     # Beacons are the exception: navigator.sendBeacon never reads the answer.
     if beacon:
         return Response(
             status_code=204, content_type="text/plain", body="", headers=cors_headers(request_headers)
         )
-    return Response(
-        status_code=200, content_type=JSON, body=_SUCCESS_BODY, headers=cors_headers(request_headers)
-    )
+    body = _SUCCESS_BODY
+    if quota_limited:
+        body = orjson.dumps({"status": 1, "quota_limited": list(quota_limited)}).decode()
+    return Response(status_code=200, content_type=JSON, body=body, headers=cors_headers(request_headers))
 
 
 def script_json(value: Any) -> str:

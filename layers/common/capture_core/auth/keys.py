@@ -30,6 +30,7 @@ from capture_core.auth.key_items import (
     project_record_id,
     scope_of,
 )
+from capture_core.auth.quotas import NOT_OVER, QuotaState
 from capture_core.aws_errors import error_code
 from capture_core.errors import AuthUnavailable, InvalidApiKey, ProjectIdRequired
 from capture_core.observability import logger
@@ -38,11 +39,12 @@ from capture_core.observability import logger
 @dataclass(frozen=True, slots=True)
 class Project:
     """What a valid token grants: the project it writes to, the token its events are stored with,
-    and the project's settings."""
+    the project's settings and which of its quotas it is over."""
 
     project_id: int
     token: str
     settings: ProjectSettings = field(default_factory=ProjectSettings)
+    quotas: QuotaState = NOT_OVER
 
     @property
     def anonymize_ips(self) -> bool:
@@ -66,6 +68,7 @@ class ProjectRecord:
     project_id: int
     token: str | None
     settings: ProjectSettings
+    quotas: QuotaState = NOT_OVER
 
 
 def _read_project_key(token: str, item: Mapping[str, Any] | None) -> Project | None:
@@ -75,7 +78,7 @@ def _read_project_key(token: str, item: Mapping[str, Any] | None) -> Project | N
     if project_id is None:
         logger.warning("A key item's project_id is malformed: the key is treated as unknown")
         return None
-    return Project(project_id, token, ProjectSettings.from_item(item))
+    return Project(project_id, token, ProjectSettings.from_item(item), QuotaState.from_item(item))
 
 
 def _read_personal_key(item: Mapping[str, Any] | None) -> Grant | None:
@@ -91,7 +94,7 @@ def _read_project(item: Mapping[str, Any] | None) -> ProjectRecord | None:
     if project_id is None or not (token is None or isinstance(token, str)):
         logger.warning("A project item is malformed: the project is treated as unknown")
         return None
-    return ProjectRecord(project_id, token, ProjectSettings.from_item(item))
+    return ProjectRecord(project_id, token, ProjectSettings.from_item(item), QuotaState.from_item(item))
 
 
 def _dynamodb_failure(error: Exception) -> AuthUnavailable:
@@ -169,7 +172,7 @@ class KeyStore:
                 f"Project {project_id} has no active project API key: "
                 "create one with capture-keys create-key."
             )
-        return Project(record.project_id, record.token, record.settings)
+        return Project(record.project_id, record.token, record.settings, record.quotas)
 
     def _cached(self, kind: str, key_id: str, read: Callable[[Mapping[str, Any] | None], Any]) -> Any:
         key = (kind, key_id)

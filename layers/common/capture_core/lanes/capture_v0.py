@@ -19,6 +19,7 @@ from capture_core.api.request import HttpRequest, current_request, request_heade
 from capture_core.api.resolver import CaptureResolver, Doc, add_route
 from capture_core.auth.credentials import request_project_id, request_token
 from capture_core.auth.keys import KeyStore, Project
+from capture_core.auth.quotas import EVENTS
 from capture_core.decoding.payload import decode_payload
 from capture_core.events.batch import Batch, read_batch
 from capture_core.events.cookieless import Cookieless
@@ -90,6 +91,10 @@ class CaptureV0:
         many events were stored."""
         settings = self._settings
         batch, project, arrival = read_request(request, self._keys, settings, self._clock())
+        if project.quotas.limits(EVENTS, arrival.now):
+            # 200 and nothing stored, as PostHog answers: a refusal would make SDKs resend forever.
+            metrics.add_metric(name="EventsDroppedByQuota", unit="Count", value=len(batch.events))
+            return 0
         rule = SizeRule(settings.max_event_bytes, settings.max_stored_bytes)
         drops = DropRules.of(project.settings.drop_distinct_ids, project.settings.drop_event_names, "Events")
         deliver(self._sink, stored_lines(batch, arrival, rule, self._cookieless, drops), deadline)

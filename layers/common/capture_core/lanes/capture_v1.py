@@ -25,6 +25,7 @@ from capture_core.api.resolver import CaptureResolver, Doc, add_route
 from capture_core.api.routes import V1_PATH
 from capture_core.auth.key_items import PERSONAL_KEY_PREFIX, is_well_formed_key
 from capture_core.auth.keys import KeyStore
+from capture_core.auth.quotas import EVENTS
 from capture_core.decoding.content_encoding import ENCODINGS, inflate
 from capture_core.errors import (
     CaptureError,
@@ -149,6 +150,10 @@ class Outcome:
 
     def answer(self) -> dict[str, str]:
         return {"result": self.result} | ({"details": self.details} if self.details else {})
+
+
+# The answer of each event while the project is over its events quota for the month.
+QUOTA_LIMITED = Outcome("drop", f"quota_limited: {EVENTS}")
 
 
 def _option(name: str, value: Any) -> Any:
@@ -286,6 +291,11 @@ class CaptureV1:
         # Clock skew is measured against the attempt's own send time.
         sent_at = EPOCH + timedelta(milliseconds=headers.request_ms)
         arrival = arrival_of(request, project, now, sent_at, historical)
+        if project.quotas.limits(EVENTS, now):
+            # Each event dropped, naming the quota: a retry could never store it this month.
+            metrics.add_metric(name="EventsDroppedByQuota", unit="Count", value=len(events))
+            self._count([QUOTA_LIMITED] * len(events))
+            return V1Answer({event["uuid"].strip(): QUOTA_LIMITED.answer() for event in events}, retry=False)
         drops = DropRules.of(project.settings.drop_distinct_ids, project.settings.drop_event_names, "Events")
         outcomes, lines, line_events = self._store(events, headers, arrival, drops)
         unsent = self._sink.send(lines, deadline) if lines else []

@@ -22,6 +22,7 @@ from capture_core.api.request import HttpRequest, current_request, request_heade
 from capture_core.api.resolver import CaptureResolver, Doc, add_route
 from capture_core.api.routes import RECORDINGS_PATH
 from capture_core.auth.keys import KeyStore
+from capture_core.auth.quotas import RECORDINGS
 from capture_core.errors import InvalidPayload
 from capture_core.events.batch import Batch
 from capture_core.events.lines import DropRules, SizeRule, stored_lines
@@ -73,22 +74,28 @@ class Recordings:
         self._sink = sink
         self._clock = clock
 
-    def capture(self, request: HttpRequest, deadline: float) -> int:
+    def capture(self, request: HttpRequest, deadline: float) -> tuple[str, ...]:
+        """Store every recording event of `request` by `deadline`, or raise; returns the lanes over
+        quota (nothing stored then), for the answer to name."""
         settings = self._settings
         batch, project, arrival = read_request(request, self._keys, settings, self._clock())
+        if project.quotas.limits(RECORDINGS, arrival.now):
+            # posthog-js reads `quota_limited` and sends no recording for a minute, then tries again.
+            metrics.add_metric(name="RecordingEventsDroppedByQuota", unit="Count", value=len(batch.events))
+            return (RECORDINGS,)
         if not project.settings.session_recording:
             # 200 and nothing stored, as PostHog's capture answers: a browser may hold a remote
             # config up to its cache age after recording was turned off, and a refusal would show
             # as an error in every such page's console. Counted, so an operator sees it.
             metrics.add_metric(name="RecordingEventsIgnored", unit="Count", value=len(batch.events))
-            return 0
+            return ()
         check_recording(batch)
         # A snapshot has no size limit of its own: whatever the request carries is stored.
         rule = SizeRule(max_event_bytes=None, max_total_bytes=settings.max_stored_bytes)
         drops = DropRules.of(project.settings.drop_distinct_ids, (), "RecordingEvents")
         deliver(self._sink, stored_lines(batch, arrival, rule, drops=drops), deadline)
         metrics.add_metric(name="RecordingEventsAccepted", unit="Count", value=len(batch.events))
-        return len(batch.events)
+        return ()
 
 
 def add_routes(
@@ -104,8 +111,10 @@ def add_routes(
         remaining = app.lambda_context.get_remaining_time_in_millis() / 1000
         deadline = clock() + remaining - settings.sink_time_margin_seconds
         request = current_request(app, settings.max_request_bytes)
-        lane.capture(request, deadline=deadline)
-        return responses.success(request.headers, beacon=request.query.get("beacon") == "1")
+        limited = lane.capture(request, deadline=deadline)
+        return responses.success(
+            request.headers, beacon=request.query.get("beacon") == "1", quota_limited=limited
+        )
 
     def preflight() -> Response[str]:
         return responses.preflight(request_headers(app))

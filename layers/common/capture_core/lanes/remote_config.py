@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -23,6 +24,7 @@ from capture_core.api.routes import DECIDE_PATH, FLAGS_PATH
 from capture_core.auth.credentials import config_token
 from capture_core.auth.keys import KeyStore, Project
 from capture_core.auth.project_settings import ProjectSettings, recording_allowed_from
+from capture_core.auth.quotas import RECORDINGS
 from capture_core.decoding.payload import decode_payload
 from capture_core.errors import InvalidApiKey, MissingApiKey, NotFound
 from capture_core.lanes.static_assets import StaticAssets
@@ -186,7 +188,11 @@ class RemoteConfig:
         # The answer depends on the page's origin (the project's recording domains): caches keep
         # one per Origin (every answer says `Vary: Origin`).
         origin = page_origin(headers)
-        return remote_config(project.token, project.settings, recordings=self._recordings, origin=origin)
+        # A project over its recordings quota records nothing until the month ends: its pages are
+        # told so, rather than sending recordings that would not be kept.
+        over_quota = project.quotas.limits(RECORDINGS, datetime.fromtimestamp(self._clock(), UTC))
+        recordings = self._recordings and not over_quota
+        return remote_config(project.token, project.settings, recordings=recordings, origin=origin)
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
