@@ -66,7 +66,7 @@ def _object_created(logical_id: str, events: Mapping[str, Any]) -> tuple[tuple[s
         detail = pattern.get("detail") or {}
         buckets = (detail.get("bucket") or {}).get("name") or []
         keys = (detail.get("object") or {}).get("key") or []
-        refs = [bucket.get("Ref") for bucket in buckets if isinstance(bucket, dict)]
+        refs = [str(bucket["Ref"]) for bucket in buckets if isinstance(bucket, dict) and "Ref" in bucket]
         prefixes = tuple(key["prefix"] for key in keys if isinstance(key, dict) and "prefix" in key)
         if pattern.get("detail-type") != ["Object Created"] or len(refs) != 1 or len(prefixes) != len(keys):
             where = f"{logical_id}.Events.{name}"

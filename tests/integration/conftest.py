@@ -22,7 +22,10 @@ def environment_before_stack() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def local_stack() -> Iterator[LocalStack]:
-    with LocalStack(port=0, moto_port=0, log_requests=False) as stack:
+    # A key cache of a second, so that a quota reached or a setting changed is in force at once.
+    with LocalStack(
+        port=0, moto_port=0, log_requests=False, overrides={"KEY_CACHE_TTL_SECONDS": "1"}
+    ) as stack:
         yield stack
 
 

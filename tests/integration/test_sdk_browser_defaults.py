@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from capture_local import Exchange, LocalStack, names
 from support import recordings
 from support.exchanges import EVENT_PATHS, header, path, sent_events
 from support.js_sdk import require_chromium, require_js_sdks, running_driver
+from support.quotas import quota_project, within_quota
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -76,6 +78,11 @@ def run(
         exchange
         for exchange in wire.exchanges
         if exchange.method == "POST" and path(exchange).rstrip("/") in EVENT_PATHS
+    ]
+    report["recordings"] = [
+        exchange
+        for exchange in wire.exchanges
+        if exchange.method == "POST" and path(exchange).rstrip("/") == "/s"
     ]
     return report
 
@@ -258,3 +265,42 @@ def test_cookieless_visitors_are_told_apart_by_the_servers_hash(local_stack: Loc
     assert len([event for event in visitors["chrome"] if event["event"] == "$pageview"]) == 2
     chrome, firefox = (stored[0]["distinct_id"] for stored in visitors.values())
     assert chrome != firefox
+
+
+def test_over_its_events_quota_a_project_stores_nothing_more_and_posthog_js_shows_no_error(
+    local_stack: LocalStack,
+):
+    """A quota of 50 events: posthog-js at its defaults sends its own events, then 10 more at a
+    time, each step once the one before was counted; the events of every request sent while the
+    project was under 50 are stored, none after, and the page shows no error."""
+    token = quota_project(local_stack, events=50)
+    report = run(local_stack, token, "posthog-js", "--steps", "6")
+    assert_clean(report)
+    expected, dropped = within_quota(report["captures"], 50)
+    assert dropped, "the page sent no event over the quota"
+    stored = {event["uuid"] for event in local_stack.read_events() if event["token"] == token}
+    assert stored == expected
+    assert len(stored) >= 50
+
+
+def test_over_its_recordings_quota_posthog_js_is_told_and_pauses_recording(local_stack: LocalStack):
+    """A quota of one recorded session: the page's first recording is stored, the next answer says
+    `quota_limited: ["recordings"]`, and posthog-js sends no recording after it; a page loaded
+    afterwards is told recording is off."""
+    token = quota_project(local_stack, recordings=1, session_recording=True)
+    report = run(local_stack, token, "posthog-js", "--record", "--record-seconds", "8")
+    assert_clean(report)
+    answers = [json.loads(exchange.response_body) for exchange in report["recordings"]]
+    limited = [answer.get("quota_limited") == ["recordings"] for answer in answers]
+    # Stored until the session was counted; then told, once: posthog-js sends none for a minute.
+    assert not limited[0], answers
+    assert limited[-1], answers
+    assert limited.count(True) == 1, answers
+    assert all(exchange.status == 200 for exchange in report["recordings"])
+    stored = [event for event in local_stack.read_recordings() if event["token"] == token]
+    assert stored
+    assert {event["properties"]["$session_id"] for event in stored} == {report["ids"]["session"]}
+    config = json.loads(
+        urllib.request.urlopen(f"{local_stack.api_url}/array/{token}/config", timeout=10).read()
+    )
+    assert config["sessionRecording"] is False

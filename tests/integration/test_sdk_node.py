@@ -14,6 +14,7 @@ import pytest
 from capture_local import LocalStack, Recorder
 from support.exchanges import header, path, sent_events
 from support.js_sdk import assert_stored_once_as_sent, require_js_sdks, running_driver
+from support.quotas import quota_project, within_quota
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -102,3 +103,24 @@ def test_posthog_node_reports_a_rejected_key(local_stack: LocalStack):
     assert report["errors"], "posthog-node reported no error for an unknown key"
     assert {request["status"] for request in report["requests"]} == {401}
     assert {json.loads(request["body"])["code"] for request in report["requests"]} == {"invalid_api_key"}
+
+
+def test_over_its_events_quota_a_project_stores_nothing_more_and_posthog_node_sees_no_error(
+    local_stack: LocalStack, wire: Recorder
+):
+    """A quota of 50 events: posthog-node at its defaults sends 70 in steps of 10, each step once
+    the one before was counted; exactly the first 50 are stored, and the SDK reports nothing."""
+    token = quota_project(local_stack, events=50)
+    arguments = ("--host", local_stack.api_url, "--token", token, "--distinct-id", f"node-{uuid.uuid4()}")
+    # Each step waits for the counting (immediate locally) and the key cache (1 s) with room to spare.
+    with running_driver(
+        "node_steps.mjs", *arguments, "--steps", "7", "--pause-ms", "1500", timeout=60
+    ) as report:
+        pass
+    assert report["error"] is None, report
+    assert report["errors"] == []
+    assert [log for log in report["logs"] if log["level"] in {"warn", "error"}] == []
+    stored = {event["uuid"] for event in local_stack.read_events() if event["token"] == token}
+    assert stored == {uuid for step in report["steps"][:5] for uuid in step}
+    assert within_quota(wire.exchanges, 50)[0] == stored
+    assert all(exchange.status == 200 for exchange in wire.exchanges)

@@ -4,6 +4,7 @@ stored exactly once, as sent, and the SDK reports no error."""
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from capture_local import DEMO_PROJECT_ID, LocalStack, Recorder
 from posthog import Posthog
 from posthog.request import APIError
 from support.exchanges import header, path
+from support.quotas import KEY_CACHE_TTL_S, quota_project, within_quota
 
 pytestmark = pytest.mark.integration
 
@@ -113,3 +115,35 @@ def test_the_sdk_reads_the_error_detail(local_stack: LocalStack, sdk_errors: lis
         posthog.shutdown()
     assert raised.value.status == 401
     assert "not valid" in raised.value.message
+
+
+QUOTA = 50
+STEPS, PER_STEP = 7, 10
+
+
+def test_over_its_events_quota_a_project_stores_nothing_more_and_the_sdk_sees_no_error(
+    local_stack: LocalStack, wire: Recorder, sdk_errors: list[str]
+):
+    """A quota of 50 events: posthog-python at its defaults sends 70 in steps of 10, each step once
+    the one before was counted; exactly the first 50 are stored, and the SDK reports nothing."""
+    token = quota_project(local_stack, events=QUOTA)
+    posthog = Posthog(token, host=local_stack.api_url)
+    steps: list[list[str]] = []
+    try:
+        for step in range(STEPS):
+            steps.append(
+                [
+                    posthog.capture("py step", distinct_id="quota", properties={"step": step})
+                    for _ in range(PER_STEP)
+                ]
+            )
+            posthog.flush()
+            local_stack.settle()
+            time.sleep(KEY_CACHE_TTL_S + 0.2)
+    finally:
+        posthog.shutdown()
+    stored = {event["uuid"] for event in local_stack.read_events() if event["token"] == token}
+    assert stored == {uuid for step in steps[:5] for uuid in step}
+    assert within_quota(wire.exchanges, QUOTA)[0] == stored
+    assert sdk_errors == []
+    assert all(exchange.status == 200 for exchange in wire.exchanges)

@@ -12,6 +12,9 @@
 // --cookieless inits posthog-js with `cookieless_mode: "always"` (no cookie, no identify); with
 // --reload the page is loaded a second time. --user-agent and --page-port set the browser's user
 // agent and the page's port, so that two runs can be two visitors of one site.
+// --steps N then captures 10 events ("quota step") N times, each time waiting until they are sent
+// and 1.5 s more, so that what the server decides after one step (a quota reached) is in force for
+// the next. --record-seconds keeps changing the page that long after the first recording request.
 // --heavy-page puts that many characters of random text in the page before posthog-js starts, so
 // that its recording's full snapshot is large even once compressed (a heavy page).
 // It loads the page, lets posthog-js settle, clicks a button, types into a field, identifies the
@@ -42,6 +45,8 @@ const { values: args } = parseArgs({
         reload: { type: 'boolean', default: false },
         'user-agent': { type: 'string' },
         'page-port': { type: 'string', default: '0' },
+        steps: { type: 'string', default: '0' },
+        'record-seconds': { type: 'string', default: '0' },
         chromium: { type: 'string', default: '/usr/bin/chromium' },
         'timeout-ms': { type: 'string', default: '20000' },
     },
@@ -187,6 +192,23 @@ async function main() {
         }
         if (args.record) {
             await until(() => report.requests.some((r) => r.path.replace(/\/$/, '') === '/s' && r.status === 200), 'a recording request')
+            const end = Date.now() + 1000 * Number(args['record-seconds'])
+            for (let n = 0; Date.now() < end; n += 1) {
+                await tab.evaluate((n) => {
+                    const item = document.createElement('li')
+                    item.textContent = `more ${n}`
+                    document.getElementById('list').appendChild(item)
+                }, n)
+                await sleep(250)
+            }
+        }
+        for (let step = 0; step < Number(args.steps); step += 1) {
+            const before = captured().length
+            await tab.evaluate((step) => {
+                for (let i = 0; i < 10; i += 1) window.posthog.capture('quota step', { step, i })
+            }, step)
+            await until(() => captured().length > before && captured().every((r) => r.status !== null || r.failure), `step ${step} to be sent`)
+            await sleep(1500)
         }
         await sleep(1000)
     } catch (error) {
