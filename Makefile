@@ -51,9 +51,11 @@ assets: $(ASSETS) ## Fetch posthog-js's lazy-loaded scripts (surveys, recorder..
 # `make dev VERBOSE=1` prints the functions' own log and metric lines too; `make dev
 # FIREHOSE=throttle` (or `fail`) makes Firehose refuse every call, and `S3=fail` the direct path's
 # writes, to watch what the API does then.
-dev: $(LOCAL) $(ASSETS) ## Run the API on http://127.0.0.1:3000 on embedded moto (PORT, MOTO_PORT, KEY_CACHE_TTL_SECONDS, VERBOSE=1, FIREHOSE=throttle|fail, S3=fail)
+dev: $(LOCAL) $(ASSETS) ## Run the API on http://127.0.0.1:3000 on embedded moto (PORT, MOTO_PORT, KEY_CACHE_TTL_SECONDS, VERBOSE=1, FIREHOSE=throttle|fail, S3=fail, FLOOD_RATE_LIMIT=N)
 	PORT=$(PORT) MOTO_PORT=$(MOTO_PORT) \
 	  $(if $(KEY_CACHE_TTL_SECONDS),KEY_CACHE_TTL_SECONDS=$(KEY_CACHE_TTL_SECONDS)) \
+	  $(if $(FLOOD_RATE_LIMIT),FLOOD_RATE_LIMIT=$(FLOOD_RATE_LIMIT)) \
+	  $(if $(FLOOD_RATE_WINDOW_SECONDS),FLOOD_RATE_WINDOW_SECONDS=$(FLOOD_RATE_WINDOW_SECONDS)) \
 	  $(if $(FIREHOSE),CAPTURE_LOCAL_FIREHOSE=$(FIREHOSE)) $(if $(S3),CAPTURE_LOCAL_S3=$(S3)) \
 	  $(if $(VERBOSE),CAPTURE_LOCAL_VERBOSE=$(VERBOSE)) $(BIN)/python -m capture_local dev
 

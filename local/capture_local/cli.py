@@ -33,6 +33,9 @@ def _banner(stack: LocalStack, overrides: dict[str, str]) -> str:
     lines += [f"demo token  {stack.token}  (project {stack.project_id})"]
     lines += [f"setting     {name}={value}" for name, value in sorted(overrides.items())]
     lines += [f"fault       {fault}" for fault in faults.FAULTS.describe()]
+    if stack.parameters.get("FloodRateLimit", "0") != "0":
+        limit, window = stack.parameters["FloodRateLimit"], stack.parameters.get("FloodRateWindowSeconds")
+        lines += [f"flood       past {limit} requests in {window} s, an address is answered 429"]
     hint = TRY.format(url=stack.api_url, token=stack.token) if stack.serve_api else SAM
     return "\n".join([*lines, "", hint, "", "Ctrl-C stops."])
 
@@ -57,6 +60,14 @@ def serve(arguments: argparse.Namespace) -> int:
         serve_api=serve_api,
         verbose=arguments.verbose or environ.get("CAPTURE_LOCAL_VERBOSE", "") not in {"", "0"},
         overrides=overrides,
+        parameters={
+            name: value
+            for name, value in (
+                ("FloodRateLimit", arguments.flood_rate_limit or environ.get("FLOOD_RATE_LIMIT")),
+                ("FloodRateWindowSeconds", environ.get("FLOOD_RATE_WINDOW_SECONDS")),
+            )
+            if value
+        },
     )
     # `make dev FIREHOSE=throttle` (or fail), `S3=fail`: watch the direct path take over.
     faults.FAULTS.set(
@@ -113,7 +124,7 @@ def sam_env(arguments: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="capture-local", description=__doc__)
     parser.add_argument("--template", type=Path, default=names.DEFAULT_TEMPLATE, help="the SAM template")
-    parser.set_defaults(run=serve, verbose=False, firehose="", s3="")
+    parser.set_defaults(run=serve, verbose=False, firehose="", s3="", flood_rate_limit=None)
     commands = parser.add_subparsers(dest="command", required=True)
     dev = commands.add_parser("dev", help="run the API on PORT (3000) with moto on MOTO_PORT (5000)")
     dev.add_argument("--verbose", action="store_true", help="print the functions' log and metric lines too")
@@ -124,6 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     dev.add_argument(
         "--s3", choices=[name for name in faults.S3_FAULTS if name], help="make S3 fail the functions' writes"
+    )
+    dev.add_argument(
+        "--flood-rate-limit",
+        help="answer an address 429 rate_limited past this many requests in FLOOD_RATE_WINDOW_SECONDS (300)",
     )
     commands.add_parser("moto", help="run moto with the resources only, for sam local")
     for lane in ("events", "recordings"):

@@ -25,6 +25,7 @@ from capture_local.gateway_responses import GatewayResponses
 from capture_local.handlers import Invocation, LocalFunction, events_accepted
 from capture_local.rest_event import ALL_BINARY, build_rest_event
 from capture_local.routing import RouteMap
+from capture_local.web_acl import FloodRule
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -70,6 +71,8 @@ class Gateway:
     log: Callable[[str], None] | None = None
     verbose: bool = False
     recorders: list[Recorder] = field(default_factory=list)
+    # The template's flood protection (AWS WAF, in front of the stage), when its parameter is set.
+    web_acl: FloodRule | None = None
 
     def handle(self, request: Request) -> tuple[Response, Invocation | None]:
         """The answer to a request whose body API Gateway took, and the invocation behind it."""
@@ -104,7 +107,9 @@ class Gateway:
             body, refusal = None, ("DEFAULT_4XX", 400, "Malformed request body")
         target, source = environ.get("RAW_URI") or environ["PATH_INFO"], environ.get("REMOTE_ADDR", "")
         request = Request(environ["REQUEST_METHOD"], target, headers, body or b"", source)
-        if body is None:
+        if self.web_acl is not None and (refused := self.web_acl.refuses(source)) is not None:
+            response = refused
+        elif body is None:
             response = self.responses.render(*refusal, headers)
         else:
             response, invocation = self.handle(request)

@@ -21,13 +21,15 @@ from capture_local.http_server import ApiServer
 from capture_local.notifications import Notifier, Rule, object_created_line
 from capture_local.routing import Route, RouteMap
 from capture_local.template import Template
+from capture_local.web_acl import FloodRule
 
 
 class LocalStack:
     """moto plus the API, from `__enter__` (or `start()`) to exit; ports 0 pick free ones (`api_url`,
     `moto_url`, `moto_port`). `serve_api=False` starts moto and the resources only, for `sam local`.
     `log_requests` prints a line per request on stderr, `verbose` the functions' output too;
-    `overrides` replace the functions' settings (KEY_CACHE_TTL_SECONDS), never resource names."""
+    `overrides` replace the functions' settings (KEY_CACHE_TTL_SECONDS), never resource names;
+    `parameters` the template's parameters (FloodRateLimit)."""
 
     def __init__(
         self,
@@ -43,6 +45,7 @@ class LocalStack:
         log_requests: bool = True,
         verbose: bool = False,
         overrides: Mapping[str, str] | None = None,
+        parameters: Mapping[str, str] | None = None,
     ) -> None:
         self.template = Template.load(template_path)
         self.resources = aws.LocalResources.from_template(self.template)
@@ -56,6 +59,11 @@ class LocalStack:
             verbose,
             {**names.LOCAL_SETTINGS, **(overrides or {})},
         )
+        self.parameters = {
+            **self.template.parameter_defaults(),
+            **names.LOCAL_PARAMETERS,
+            **(parameters or {}),
+        }
         self.api_url, self.moto_url, self.moto_port = "", "", 0  # once started
         self._exit, self._clients = ExitStack(), dict[str, Any]()
         self._notifiers: list[Notifier] = []
@@ -107,6 +115,7 @@ class LocalStack:
             binary_media_types=self.template.binary_media_types(),
             log=(lambda line: print(line, file=sys.stderr, flush=True)) if self._log_requests else None,
             verbose=self._verbose,
+            web_acl=FloodRule.from_template(self.template, self.parameters),
         )
         api = ApiServer(self._host, self._port, self._gateway)
         self._exit.callback(api.stop)

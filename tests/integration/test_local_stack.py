@@ -366,3 +366,13 @@ def test_the_recordings_command_prints_the_stored_snapshots(
     assert mine["properties"]["$snapshot_data"] == snapshot["properties"]["$snapshot_data"]
     assert main(["events"]) == 0
     assert session not in capsys.readouterr().out  # recordings are not events
+
+
+def test_with_flood_protection_on_the_local_stack_answers_an_address_over_the_rate_429():
+    with LocalStack(port=0, moto_port=0, log_requests=False, parameters={"FloodRateLimit": "10"}) as stack:
+        body = json.dumps({"api_key": stack.token, "event": "e", "distinct_id": "u"}).encode()
+        replies = [request(stack, "POST", "/capture/", body) for _ in range(11)]
+        assert [reply.status for reply in replies] == [200] * 10 + [429]
+        assert replies[-1].json()["code"] == "rate_limited"
+        assert replies[-1].headers["Retry-After"] == "300"
+        assert len([event for event in stack.read_events() if event["event"] == "e"]) == 10
