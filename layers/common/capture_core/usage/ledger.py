@@ -10,9 +10,10 @@ The usage table's items, by `usage_id`:
 - `usage_object#<bucket>/<key>`: a delivered object already counted, written in the same
   transaction as its counts, so that a notification delivered twice counts once.
 
-Its items expire (`expires_at`, the table's TTL). A project's limits are its key table item's `quota_events` and `quota_recordings` (N; absent: no limit), and
-the month a lane went over is `over_quota_<lane>` on the project's item and each of its keys, found
-by the table's `ProjectIndex` (`auth.quotas` reads it on every request).
+Every one expires (`expires_at`, the table's TTL). A project's limits are its key table item's
+`quota_events` and `quota_recordings` (N; absent: no limit), and the month a lane went over is
+`over_quota_<lane>` on the project's item and each of its keys, found by the key table's
+`ProjectIndex` (`auth.quotas` reads it on every request).
 """
 
 from __future__ import annotations
