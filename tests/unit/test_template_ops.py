@@ -16,7 +16,7 @@ from capture_core.settings import Settings
 from capture_local.template import Template
 
 ROOT = Path(__file__).resolve().parents[2]
-FUNCTIONS = ("CaptureFunction", "BatchFunction", "RecordingsFunction", "ConfigFunction")
+FUNCTIONS = ("CaptureFunction", "BatchFunction", "RecordingsFunction", "ConfigFunction", "UsageFunction")
 
 
 @pytest.fixture(scope="module")
