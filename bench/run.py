@@ -71,10 +71,17 @@ PRICE_LAMBDA_ARM_GB_SECOND = 0.0000133334
 PRICE_LAMBDA_PER_MILLION = 0.20
 PRICE_FIREHOSE_PER_GB = 0.029
 PRICE_DYNAMODB_PER_MILLION_READS = 0.125
+PRICE_DYNAMODB_PER_MILLION_WRITES = 0.625
+PRICE_S3_GET_PER_THOUSAND = 0.0004
 PRICE_S3_PER_GB_MONTH = 0.023
 PRICE_S3_PUT_PER_THOUSAND = 0.005
 LAMBDA_MB_PER_VCPU = 1769  # Lambda gives one full vCPU at 1,769 MB, proportionally less below
 CAPTURE_MEMORY_MB, BATCH_MEMORY_MB, CONFIG_MEMORY_MB, RECORDINGS_MEMORY_MB = 512, 1024, 256, 1024
+USAGE_MEMORY_MB = 1024
+# The usage counter's calls per object besides reading it: GetObject, one transaction (the object's
+# mark and one item per project, 2 write units each), one consistent BatchGetItem (project item and
+# usage item); assumed at 10 ms each on Lambda.
+USAGE_CALLS_PER_OBJECT, USAGE_CALL_SECONDS = 3, 0.010
 # PostHog Cloud's published price list (posthog.com/pricing, as summarised in 2025): product
 # analytics, first 1M events a month free, then per event by tier; session replay, first 5,000
 # recordings free, then per recording. List prices; volume discounts are not modelled.
@@ -528,6 +535,51 @@ def cost_figures(figures: list[Figure], durations: dict[str, float]) -> None:
         )
 
 
+def usage_counting_figures(figures: list[Figure], repeat: int) -> None:
+    """The quota counter's cost: reading and counting a delivered object (measured), the calls it
+    makes per object (priced), per million events and per stream-month at one object a minute."""
+    from io import BytesIO
+
+    from capture_core.auth.quotas import EVENTS
+    from capture_core.usage.counter import count_lines, lines_of
+
+    arrival = Arrival(now=datetime.now(UTC), ip="203.0.113.1", project_id=1, token=TOKEN)
+    lines = stored_lines(read_batch(browser_batch(1000), "/batch"), arrival, SizeRule(1_024_000, 48 << 20))
+    data = gzip.compress(b"".join(line + b"\n" for line in lines))
+    seconds = median_seconds(lambda: count_lines(lines_of(BytesIO(data)), EVENTS), repeat)
+    figures.append(
+        Figure(
+            "quota counting: read and count a delivered object of 1,000 events, ms", f"{seconds * 1000:.1f}"
+        )
+    )
+
+    def per_object(events_in_object: int, projects: int = 1) -> float:
+        busy = seconds * events_in_object / 1000 + USAGE_CALLS_PER_OBJECT * USAGE_CALL_SECONDS
+        writes = 2 * (1 + projects)
+        reads = 2 * projects
+        return (
+            lambda_cost(1, busy, USAGE_MEMORY_MB)
+            + PRICE_S3_GET_PER_THOUSAND / 1000
+            + writes * PRICE_DYNAMODB_PER_MILLION_WRITES / 1e6
+            + reads * PRICE_DYNAMODB_PER_MILLION_READS / 1e6
+        )
+
+    for events_in_object in (1000, 10_000):
+        cost = per_object(events_in_object) * 1e6 / events_in_object
+        figures.append(
+            Figure(
+                f"quota counting, per million events, objects of {events_in_object:,} events", f"${cost:.3f}"
+            )
+        )
+    # Firehose delivers at least one object per buffer interval (60 s) while events arrive.
+    figures.append(
+        Figure(
+            "quota counting floor: a stream delivering every minute, per month",
+            f"${per_object(1) * 43_200:.2f}",
+        )
+    )
+
+
 def render(figures: list[Figure]) -> str:
     rows = ["| figure | value | target | |", "|---|---|---|---|"]
     for figure in figures:
@@ -548,6 +600,7 @@ def main() -> int:
     peak_rss_figure(figures)
     lz_string_figure(figures)
     cost_figures(figures, durations)
+    usage_counting_figures(figures, repeat=5 if quick else 21)
     table = render(figures)
     print(table)
     if "--record" in sys.argv:

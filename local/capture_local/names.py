@@ -31,6 +31,9 @@ ENDPOINT_VARIABLE = "CAPTURE_AWS_ENDPOINT_URL"
 LOCAL_PARAMETERS = {"ServeOpenApi": "true"}
 # Settings that point at what Lambda would find under /opt (a layer's files), here in the repository.
 LOCAL_SETTINGS = {"STATIC_ASSETS_DIR": str(REPOSITORY_ROOT / "layers" / "static" / "posthog-js")}
+# Keys cached for two seconds, not AWS's sixty: a revocation, a setting or a quota reached shows
+# locally within seconds.
+LOCAL_SETTINGS["KEY_CACHE_TTL_SECONDS"] = "2"
 # The stream of analytics events, which `make events` and `LocalStack.read_events()` read.
 EVENTS_STREAM_ID = "EventsStream"
 # The stream of session recordings, which `make recordings` and `read_recordings()` read.
