@@ -152,6 +152,17 @@ class LocalStack:
             if not notifier.wait_idle(timeout):
                 raise TimeoutError(f"the functions of stored objects did not finish in {timeout} s")
 
+    @contextmanager
+    def flood_protection(self, **parameters: str) -> Iterator[None]:
+        """The template's flood protection with these parameters (`FloodRateLimit="10"`) for the
+        duration of a `with` block, counting afresh, then as the stack started."""
+        before = self._gateway.web_acl
+        self._gateway.web_acl = FloodRule.from_template(self.template, {**self.parameters, **parameters})
+        try:
+            yield
+        finally:
+            self._gateway.web_acl = before
+
     @property
     def faults(self) -> faults.Faults:
         """What this process's moto does wrong now (`with stack.faults.active(firehose="throttle")`)."""

@@ -368,11 +368,18 @@ def test_the_recordings_command_prints_the_stored_snapshots(
     assert session not in capsys.readouterr().out  # recordings are not events
 
 
-def test_with_flood_protection_on_the_local_stack_answers_an_address_over_the_rate_429():
-    with LocalStack(port=0, moto_port=0, log_requests=False, parameters={"FloodRateLimit": "10"}) as stack:
-        body = json.dumps({"api_key": stack.token, "event": "e", "distinct_id": "u"}).encode()
-        replies = [request(stack, "POST", "/capture/", body) for _ in range(11)]
-        assert [reply.status for reply in replies] == [200] * 10 + [429]
-        assert replies[-1].json()["code"] == "rate_limited"
-        assert replies[-1].headers["Retry-After"] == "300"
-        assert len([event for event in stack.read_events() if event["event"] == "e"]) == 10
+def test_with_flood_protection_on_the_local_stack_answers_an_address_over_the_rate_429(
+    local_stack: LocalStack,
+):
+    name = f"flood-{uuid.uuid4()}"
+    body = json.dumps({"api_key": local_stack.token, "event": name, "distinct_id": "u"}).encode()
+    with local_stack.flood_protection(FloodRateLimit="10", FloodRateWindowSeconds="60"):
+        replies = [request(local_stack, "POST", "/capture/", body) for _ in range(11)]
+    assert [reply.status for reply in replies] == [200] * 10 + [429]
+    assert replies[-1].json()["code"] == "rate_limited"
+    assert (replies[-1].headers["Retry-After"], replies[-1].headers["Access-Control-Allow-Origin"]) == (
+        "60",
+        "*",
+    )
+    assert len([event for event in local_stack.read_events() if event["event"] == name]) == 10
+    assert request(local_stack, "POST", "/capture/", body).status == 200  # off again after the block
