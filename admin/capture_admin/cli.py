@@ -121,6 +121,35 @@ def _admin(ctx: click.Context) -> KeyAdmin:
     return _connect(**ctx.find_root().obj)
 
 
+# Characters that would start a new line or move the cursor in a terminal: a name holding one could
+# forge a row of a listing. Names are refused with them and shown escaped if an item has them.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _shown(text: str) -> str:
+    return _CONTROL.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
+
+
+def _plain_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and (_CONTROL.search(value) or not value.strip() or len(value) > 200):
+        raise click.BadParameter(
+            "a name is 1 to 200 characters, none of them a control character", ctx, param
+        )
+    return value
+
+
+def _keys(count: int) -> str:
+    return f"{count} key" if count == 1 else f"{count} keys"
+
+
+def _warn_skipped(admin: KeyAdmin) -> None:
+    if admin.skipped:
+        click.echo(
+            f"warning: {admin.skipped} project or key items of the key table are malformed and were left out",
+            err=True,
+        )
+
+
 def _show_secret(kind: str, secret: str) -> None:
     click.echo(secret)
     click.echo(f"This is the only time the {kind} is shown: store it now.", err=True)
@@ -128,7 +157,7 @@ def _show_secret(kind: str, secret: str) -> None:
 
 @cli.command("create-project")
 @click.argument("project_id", type=PROJECT_ID)
-@click.option("--name", required=True, help="A name for people.")
+@click.option("--name", required=True, callback=_plain_name, help="A name for people.")
 @click.option("--anonymize-ips", is_flag=True, help="Store this project's events with ip null.")
 @click.pass_context
 def create_project(ctx: click.Context, project_id: int, name: str, anonymize_ips: bool) -> None:
@@ -146,7 +175,7 @@ def create_key(ctx: click.Context, project_id: int) -> None:
 
 
 @cli.command("create-personal-key")
-@click.option("--name", required=True, help="Whose key, or what for.")
+@click.option("--name", required=True, callback=_plain_name, help="Whose key, or what for.")
 @click.option(
     "--project-id",
     "project_ids",
@@ -172,12 +201,17 @@ def create_personal_key(
 @click.pass_context
 def list_keys(ctx: click.Context, project_id: int | None) -> None:
     """List keys by fingerprint (keys themselves are never shown)."""
-    keys = _admin(ctx).list_keys(project_id)
-    row = "{:<17} {:<13} {:<10} {:<8} {:<26} {}"
+    admin = _admin(ctx)
+    keys = admin.list_keys(project_id)
+    width = max([len("PROJECTS"), *(len(key.projects) for key in keys)])
+    row = "{:<17} {:<13} {:<" + str(width) + "} {:<8} {:<32} {}"
     click.echo(row.format("FINGERPRINT", "KIND", "PROJECTS", "STATUS", "CREATED", "NAME"))
     for key in keys:
         status = "revoked" if key.revoked else "active"
-        click.echo(row.format(key.fingerprint, key.kind, key.projects, status, key.created_at, key.name))
+        click.echo(
+            row.format(key.fingerprint, key.kind, key.projects, status, key.created_at, _shown(key.name))
+        )
+    _warn_skipped(admin)
 
 
 @cli.command()
@@ -213,7 +247,7 @@ CACHE_NOTE = (
 def anonymize_ips(ctx: click.Context, project_id: int, state: bool) -> None:
     """Store a project's events with ip null (on), or with the caller's address (off)."""
     _, keys = _admin(ctx).update_settings(project_id, anonymize_ips=state)
-    click.echo(f"project {project_id}: anonymize_ips {_on_off(state)} ({keys} keys updated); {CACHE_NOTE}")
+    click.echo(f"project {project_id}: anonymize_ips {_on_off(state)} ({_keys(keys)} updated); {CACHE_NOTE}")
 
 
 class _NamesText(click.ParamType):  # type: ignore[type-arg]
@@ -266,7 +300,7 @@ def project_settings_command(ctx: click.Context, /, project_id: int, **options: 
     admin = _admin(ctx)
     if changes:
         settings, keys = admin.update_settings(project_id, **changes)
-        click.echo(f"project {project_id}: updated on the project and {keys} keys; {CACHE_NOTE}", err=True)
+        click.echo(f"project {project_id}: updated on the project and {_keys(keys)}; {CACHE_NOTE}", err=True)
     else:
         settings = admin.settings(project_id)
     click.echo(_settings_text(settings))
@@ -281,14 +315,17 @@ def projects(ctx: click.Context) -> None:
     usage = {used.project_id: used for used in admin.usage()} if admin.knows_usage else {}
     for project in projects:
         token = project.token_fingerprint or "none (create one with create-key)"
-        click.echo(f"project {project.project_id}  {project.name}")
+        click.echo(f"project {project.project_id}  {_shown(project.name)}")
         click.echo(f"  settings  {_settings_text(project.settings)}")
         if project.project_id in usage:
             click.echo(f"  quotas    {_usage_text(usage[project.project_id])}")
         click.echo(f"  token     {token}")
         for key in project.keys:
             status = "revoked" if key.revoked else "active"
-            click.echo(f"  {key.kind:<13} {key.fingerprint}  {status:<7}  {key.created_at}  {key.name}")
+            click.echo(
+                f"  {key.kind:<13} {key.fingerprint}  {status:<7}  {key.created_at}  {_shown(key.name)}"
+            )
+    _warn_skipped(admin)
 
 
 class _Quota(click.ParamType):  # type: ignore[type-arg]

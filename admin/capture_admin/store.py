@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from capture_core.auth.key_items import (
+    PERSONAL_KEY,
     PERSONAL_KEY_PREFIX,
     PROJECT,
     PROJECT_KEY,
@@ -26,6 +27,7 @@ from capture_core.auth.key_items import (
     flag,
     is_live,
     personal_key_item,
+    project_id_of,
     project_item,
     project_key_item,
     project_record_id,
@@ -67,6 +69,27 @@ class ProjectInfo:
     keys: tuple[KeyInfo, ...]
 
 
+KINDS = (PROJECT, PROJECT_KEY, PERSONAL_KEY)
+
+
+def _text(item: dict[str, Any], name: str) -> str | None:
+    attribute = item.get(name)
+    value = attribute.get("S") if isinstance(attribute, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def well_formed(item: dict[str, Any]) -> bool:
+    """Is `item` a project or a key whose attributes the admin tools read are there and typed?"""
+    kind = _text(item, "kind")
+    if kind not in KINDS or _text(item, "key_id") is None or _text(item, "name") is None:
+        return False
+    if _text(item, "created_at") is None:
+        return False
+    if kind in {PROJECT, PROJECT_KEY} and project_id_of(item) is None:
+        return False
+    return kind == PROJECT or _text(item, "fingerprint") is not None
+
+
 def new_secret(prefix: str) -> str:
     return prefix + secrets.token_urlsafe(32)
 
@@ -93,6 +116,7 @@ class KeyAdmin:
         self._client = client
         self._table = table_name
         self._usage_table = usage_table
+        self.skipped = 0  # malformed projects and keys the last scan passed over
 
     # Projects
 
@@ -347,6 +371,8 @@ class KeyAdmin:
         ).get("Item")
         if not item:
             raise AdminError(f"project {project_id} does not exist (create it with create-project)")
+        if not well_formed(item) or _text(item, "kind") != PROJECT:
+            raise AdminError(f"project {project_id}'s item in the key table is malformed: fix or delete it")
         return dict(item)
 
     def _find(self, key: str) -> dict[str, Any]:
@@ -365,6 +391,14 @@ class KeyAdmin:
         return matches[0]
 
     def _scan(self) -> Iterator[dict[str, Any]]:
+        """The table's projects and keys, each well formed; other items (cookieless salts) are
+        passed over, and a project or key whose attributes cannot be read is counted in `skipped`
+        (an item is data someone may have edited: one must not stop every listing)."""
         # Admin operations only: the table holds a few items per project, so a scan is cheap.
+        self.skipped = 0
         for page in self._client.get_paginator("scan").paginate(TableName=self._table, ConsistentRead=True):
-            yield from page.get("Items", [])
+            for item in page.get("Items", []):
+                if well_formed(item):
+                    yield item
+                elif _text(item, "kind") in KINDS:
+                    self.skipped += 1

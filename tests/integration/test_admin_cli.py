@@ -217,3 +217,43 @@ def test_drop_rules_set_with_the_cli_drop_exactly_what_they_name_for_posthog_pyt
     assert warnings == []
     stored = [event for event in local_stack.read_events() if event["project_id"] == 3301]
     assert {event["uuid"] for event in stored} == kept
+
+
+def test_a_malformed_item_is_left_out_of_every_listing_with_a_warning(keys, local_stack: LocalStack):
+    keys("create-project", "41", "--name", "fine")
+    dynamodb = local_stack.client("dynamodb")
+    for item in (
+        {"key_id": {"S": "phc_malformed_item"}, "kind": {"S": "project_key"}, "project_id": {"S": "41"}},
+        {"key_id": {"S": "project#42"}, "kind": {"S": "project"}, "name": {"N": "1"}},
+    ):
+        dynamodb.put_item(TableName=names.TABLE_NAME, Item=item)
+    try:
+        for command in (("list",), ("projects",)):
+            code, out, err = keys(*command)
+            assert code == 0, err
+            assert "phc_malformed_item" not in out
+            assert "2 project or key items of the key table are malformed" in err
+        assert "project 41  fine" in keys("projects")[1]
+        code, _, err = keys("project-settings", "42")
+        assert (code, err) == (1, "error: project 42's item in the key table is malformed: fix or delete it")
+    finally:
+        for key_id in ("phc_malformed_item", "project#42"):
+            dynamodb.delete_item(TableName=names.TABLE_NAME, Key={"key_id": {"S": key_id}})
+
+
+def test_a_name_cannot_forge_a_row_of_a_listing(keys, local_stack: LocalStack):
+    code, _, err = keys("create-project", "43", "--name", "shop\nproject 44  forged")
+    assert code == 2
+    assert "control character" in err
+    # One written by another tool is shown escaped, on its own row.
+    keys("create-project", "43", "--name", "shop")
+    local_stack.client("dynamodb").update_item(
+        TableName=names.TABLE_NAME,
+        Key={"key_id": {"S": "project#43"}},
+        UpdateExpression="SET #n = :n",
+        ExpressionAttributeNames={"#n": "name"},
+        ExpressionAttributeValues={":n": {"S": "shop\nproject 44  forged"}},
+    )
+    listing = keys("projects")[1].splitlines()
+    assert "project 43  shop\\u000aproject 44  forged" in listing
+    assert not any(line.startswith("project 44") for line in listing)

@@ -16,6 +16,9 @@ from capture_admin.cli import main
 from capture_admin.store import KeyAdmin
 from capture_core.auth.key_items import ProjectSettings
 from capture_core.auth.quotas import EVENTS, RECORDINGS, month_of
+from capture_core.events.batch import read_batch
+from capture_core.events.lines import SizeRule, stored_lines
+from capture_core.events.stored import Arrival
 from capture_core.usage.counter import UsageCounter
 from capture_core.usage.ledger import Ledger
 from capture_local import LocalStack, names
@@ -42,22 +45,29 @@ def new_project(stack: LocalStack, **limits: int | None) -> tuple[int, str]:
     return project_id, token
 
 
-def deliver(stack: LocalStack, prefix: str, lines: list[dict[str, Any]], name: str = "") -> str:
-    """An object as a stream (or the direct path) writes it; the stack counts it as AWS would."""
+def deliver(stack: LocalStack, prefix: str, sent: list[tuple[int, dict[str, Any]]], name: str = "") -> str:
+    """An object of these events (project id, event as sent), stored as a stream (or the direct
+    path) stores them; the stack counts it as AWS would."""
     key = f"{prefix}year=2026/month=12/day=07/hour=12/{name or 'capture-local-events-1'}-{uuid.uuid4()}.gz"
-    body = gzip.compress(b"".join(json.dumps(line).encode() + b"\n" for line in lines))
+    lines = []
+    for project_id, event in sent:
+        arrival = Arrival(now=datetime.now(UTC), ip=None, project_id=project_id, token="phc_usage_test")
+        lines += stored_lines(read_batch([event], "/batch"), arrival, SizeRule(None, 1 << 20))
+    body = gzip.compress(b"".join(line + b"\n" for line in lines))
     stack.client("s3").put_object(Bucket=stack.resources.buckets["EventsBucket"], Key=key, Body=body)
     stack.settle()
     return key
 
 
-def events(project_id: int, count: int) -> list[dict[str, Any]]:
-    return [{"event": "e", "project_id": project_id, "properties": {}}] * count
+def events(project_id: int, count: int) -> list[tuple[int, dict[str, Any]]]:
+    return [(project_id, {"event": "usage test", "distinct_id": "u", "properties": {}})] * count
 
 
-def snapshots(project_id: int, *sessions: str) -> list[dict[str, Any]]:
+def snapshots(project_id: int, *sessions: str) -> list[tuple[int, dict[str, Any]]]:
+    data = {"$snapshot_data": [{"type": 3, "data": {}}]}
     return [
-        {"event": "$snapshot", "project_id": project_id, "properties": {"$session_id": s}} for s in sessions
+        (project_id, {"event": "$snapshot", "distinct_id": "u", "properties": {"$session_id": s, **data}})
+        for s in sessions
     ]
 
 

@@ -12,7 +12,7 @@ from capture_local import Exchange, LocalStack, names
 
 from support.exchanges import sent_events
 
-_projects = itertools.count(900)
+_projects = itertools.count(5000)
 # The key cache TTL of the tests' local stack (tests/integration/conftest.py): a quota reached is in
 # force this long after it was counted.
 KEY_CACHE_TTL_S = 1.0
