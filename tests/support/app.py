@@ -121,3 +121,28 @@ class CaptureApp:
 def lines_of(sink: EventSink) -> list[dict[str, Any]]:
     assert isinstance(sink, MemorySink)
     return [json.loads(line) for line in sink.lines]
+
+
+def v1_headers(
+    sent_at: str = "2026-05-01T12:00:00.000Z",
+    *,
+    sdk: str = "posthog-python/7.91.1",
+    request_id: str = "0193a1b2-0000-7000-8000-00000000cccc",
+) -> dict[str, str]:
+    """Capture v1's six headers as an SDK sends them, for the demo project."""
+    return {
+        "Authorization": f"Bearer {DEMO_TOKEN}",
+        "Content-Type": "application/json",
+        "User-Agent": sdk,
+        "PostHog-Sdk-Info": sdk,
+        "PostHog-Attempt": "1",
+        "PostHog-Request-Id": request_id,
+        "PostHog-Request-Timestamp": sent_at,
+    }
+
+
+def metric_totals() -> dict[str, float]:
+    """The metrics added so far, summed by name (what EMF would publish)."""
+    from capture_core.observability import metrics
+
+    return {name: sum(entry["Value"]) for name, entry in metrics.metric_set.items()}

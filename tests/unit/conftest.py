@@ -4,8 +4,10 @@ tests/integration."""
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 
 import pytest
+from capture_core.observability import metrics
 from support.network import refuse
 
 
@@ -16,3 +18,11 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+@pytest.fixture
+def fresh_metrics() -> Iterator[None]:
+    """Each test reads only the metrics its own requests added (`support.app.metric_totals`)."""
+    metrics.metric_set.clear()
+    yield
+    metrics.metric_set.clear()

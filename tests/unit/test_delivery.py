@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from capture_core.observability import metrics
 from capture_core.settings import Settings
 from capture_core.sink import direct
 from capture_core.sink.delivery import Delivery
@@ -18,21 +17,11 @@ from capture_core.sink.firehose import CALL_TIMEOUTS as FIREHOSE_TIMEOUTS
 from capture_core.sink.firehose import FirehoseStream
 from capture_core.sink.timing import Backoff, Pacing, TimeBoundClients
 from capture_local.rest_event import build_rest_event
-from support.app import DEMO_TOKEN, CaptureApp
+from support.app import DEMO_TOKEN, CaptureApp, metric_totals, v1_headers
 from support.firehose import FaultyFirehose, FaultyS3, VirtualClock
 
-
-@pytest.fixture(autouse=True)
-def fresh_metrics() -> Iterator[None]:
-    """Each test reads only the metrics its own requests added."""
-    metrics.metric_set.clear()
-    yield
-    metrics.metric_set.clear()
-
-
-def totals() -> dict[str, float]:
-    """The metrics added so far, summed by name (what EMF would publish)."""
-    return {name: sum(entry["Value"]) for name, entry in metrics.metric_set.items()}
+pytestmark = pytest.mark.usefixtures("fresh_metrics")
+totals = metric_totals
 
 
 def delivery(
@@ -360,15 +349,7 @@ def v1_body(first: int, count: int) -> bytes:
     return json.dumps({"created_at": "2026-05-01T12:00:00.000Z", "batch": events}).encode()
 
 
-V1_HEADERS = {
-    "Authorization": f"Bearer {DEMO_TOKEN}",
-    "Content-Type": "application/json",
-    "User-Agent": "posthog-node/5.70.0",
-    "PostHog-Sdk-Info": "posthog-node/5.70.0",
-    "PostHog-Attempt": "1",
-    "PostHog-Request-Id": "0193a1b2-0000-7000-8000-00000000bbbb",
-    "PostHog-Request-Timestamp": "2026-05-01T12:00:00.000Z",
-}
+V1_HEADERS = v1_headers(sdk="posthog-node/5.70.0", request_id="0193a1b2-0000-7000-8000-00000000bbbb")
 
 
 def test_v1_answers_ok_only_for_stored_events_and_a_resend_stores_the_rest():

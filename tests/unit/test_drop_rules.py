@@ -4,35 +4,19 @@ and not stored, in every lane, each counted per rule."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from capture_admin.cli import main
 from capture_core.auth.key_items import ProjectSettings, project_key_item
-from capture_core.observability import metrics
-from support.app import DEMO_TOKEN, CaptureApp
+from support.app import DEMO_TOKEN, CaptureApp, metric_totals, v1_headers
 
-V1_HEADERS = {
-    "Authorization": f"Bearer {DEMO_TOKEN}",
-    "Content-Type": "application/json",
-    "User-Agent": "posthog-python/7.91.1",
-    "PostHog-Sdk-Info": "posthog-python/7.91.1",
-    "PostHog-Attempt": "1",
-    "PostHog-Request-Id": "0193a1b2-0000-7000-8000-00000000cccc",
-    "PostHog-Request-Timestamp": "2026-05-01T12:00:00.000Z",
-}
-
-
-@pytest.fixture(autouse=True)
-def fresh_metrics() -> Iterator[None]:
-    metrics.metric_set.clear()
-    yield
-    metrics.metric_set.clear()
+pytestmark = pytest.mark.usefixtures("fresh_metrics")
+V1_HEADERS = v1_headers()
 
 
 def counted(name: str) -> float:
-    return sum(metrics.metric_set.get(name, {}).get("Value", [0]))
+    return metric_totals().get(name, 0)
 
 
 def app_with_rules(**rules: Any) -> CaptureApp:

@@ -15,7 +15,7 @@ import brotli
 import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support.app import DEMO_TOKEN, CaptureApp
+from support.app import DEMO_TOKEN, CaptureApp, v1_headers
 from support.budget import examples
 from support.lz import lz64
 
@@ -221,15 +221,7 @@ def test_any_valid_v1_batch_in_any_encoding_stores_what_v0_stores(batch: list[di
         {**event, "properties": {**event["properties"], **lib}} for event in batch
     ]}  # fmt: skip
     assert v0.request("POST", "/batch/", json.dumps(envelope)).status == 200
-    headers = {
-        "Authorization": f"Bearer {DEMO_TOKEN}",
-        "Content-Type": "application/json",
-        "User-Agent": "posthog-python/7.91.1",
-        "PostHog-Sdk-Info": "posthog-python/7.91.1",
-        "PostHog-Attempt": "1",
-        "PostHog-Request-Id": "0193a1b2-0000-7000-8000-00000000dddd",
-        "PostHog-Request-Timestamp": SENT_AT,
-    }
+    headers = v1_headers(SENT_AT, request_id="0193a1b2-0000-7000-8000-00000000dddd")
     body = json.dumps({"created_at": SENT_AT, "batch": batch}).encode()
     v1 = CaptureApp(clock=lambda: NOW)
     for encoding, compress in V1_ENCODINGS.items():

@@ -6,39 +6,23 @@ from __future__ import annotations
 import gzip
 import io
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from capture_core.auth.key_items import ProjectSettings, project_key_item
 from capture_core.auth.quotas import EVENTS, RECORDINGS, QuotaState, month_of
-from capture_core.observability import metrics
 from capture_core.usage.counter import count_lines, created_object, lines_of, static_prefix
 from capture_core.usage.ledger import Usage, month_bounds, read_limit
-from support.app import DEMO_TOKEN, CaptureApp
+from support.app import DEMO_TOKEN, CaptureApp, metric_totals, v1_headers
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
-V1_HEADERS = {
-    "Authorization": f"Bearer {DEMO_TOKEN}",
-    "Content-Type": "application/json",
-    "User-Agent": "posthog-python/7.91.1",
-    "PostHog-Sdk-Info": "posthog-python/7.91.1",
-    "PostHog-Attempt": "1",
-    "PostHog-Request-Id": "0193a1b2-0000-7000-8000-00000000dddd",
-    "PostHog-Request-Timestamp": "2026-12-07T12:00:00.000Z",
-}
-
-
-@pytest.fixture(autouse=True)
-def fresh_metrics() -> Iterator[None]:
-    metrics.metric_set.clear()
-    yield
-    metrics.metric_set.clear()
+pytestmark = pytest.mark.usefixtures("fresh_metrics")
+V1_HEADERS = v1_headers("2026-12-07T12:00:00.000Z")
 
 
 def counted(name: str) -> float:
-    return sum(metrics.metric_set.get(name, {}).get("Value", [0]))
+    return metric_totals().get(name, 0)
 
 
 def app_over(*, events: str | None = None, recordings: str | None = None, now: datetime = NOW) -> CaptureApp:

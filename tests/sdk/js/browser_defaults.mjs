@@ -160,13 +160,15 @@ async function main() {
         await until(configured, 'the remote config to reach autocapture')
         await tab.click('#buy')
         await tab.fill('#note', 'red, size 42')
+        // A change of the page for the recorder to see.
+        const addItem = (text) => tab.evaluate((text) => {
+            const item = document.createElement('li')
+            item.textContent = text
+            document.getElementById('list').appendChild(item)
+        }, text)
         if (args.record) {
             for (let i = 0; i < 5; i += 1) {
-                await tab.evaluate((n) => {
-                    const item = document.createElement('li')
-                    item.textContent = `pair ${n}`
-                    document.getElementById('list').appendChild(item)
-                }, i)
+                await addItem(`pair ${i}`)
                 await sleep(200)
             }
         }
@@ -194,11 +196,7 @@ async function main() {
             await until(() => report.requests.some((r) => r.path.replace(/\/$/, '') === '/s' && r.status === 200), 'a recording request')
             const end = Date.now() + 1000 * Number(args['record-seconds'])
             for (let n = 0; Date.now() < end; n += 1) {
-                await tab.evaluate((n) => {
-                    const item = document.createElement('li')
-                    item.textContent = `more ${n}`
-                    document.getElementById('list').appendChild(item)
-                }, n)
+                await addItem(`more ${n}`)
                 await sleep(250)
             }
         }
