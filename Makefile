@@ -10,7 +10,7 @@ AWS_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY = 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install assets dev events recordings query moto test unit integration openapi athena bench bench-record golden sam-env lint format typecheck template-check build deploy clean
+.PHONY: help install assets dev reset events recordings query moto test unit integration openapi athena bench bench-record golden sam-env lint format typecheck template-check build deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -58,6 +58,12 @@ dev: $(LOCAL) $(ASSETS) ## Run the API on http://127.0.0.1:3000 on embedded moto
 	  $(if $(FLOOD_RATE_WINDOW_SECONDS),FLOOD_RATE_WINDOW_SECONDS=$(FLOOD_RATE_WINDOW_SECONDS)) \
 	  $(if $(FIREHOSE),CAPTURE_LOCAL_FIREHOSE=$(FIREHOSE)) $(if $(S3),CAPTURE_LOCAL_S3=$(S3)) \
 	  $(if $(VERBOSE),CAPTURE_LOCAL_VERBOSE=$(VERBOSE)) $(BIN)/python -m capture_local dev
+
+reset: ## Forget what `make dev` kept (projects, keys, settings, events, recordings): stop it first
+	@if [ -n "$$(cat .capture-local/state.json 2>/dev/null)" ] && $(BIN)/python -c 'import sys; from capture_local import state; sys.exit(state.read() is None)' 2>/dev/null; then \
+	  echo "make dev is running: stop it (Ctrl-C) before make reset"; exit 1; fi
+	rm -rf .capture-local/data
+	@echo "the local stack starts clean next time"
 
 # Without MOTO_PORT given, `make events` finds the running `make dev` from its state file.
 events: $(LOCAL) ## Print the events `make dev` has stored, one JSON object per line

@@ -105,7 +105,7 @@ def serde_properties(schema: Mapping[str, Any]) -> dict[str, str]:
 
 
 def deduplicated_view_sql(schema: Mapping[str, Any]) -> str:
-    """The view that keeps one copy of each event (SPEC §7: a retry may store one twice, both with
+    """The view that keeps one copy of each event (docs/protocol.md §7: a retry may store one twice, both with
     its uuid). Copies are compared within a day of arrival, so a query on the view that filters
     year, month and day still reads only those partitions."""
     names = [_quoted(c.name) for c in columns(schema)] + list(PARTITION_KEYS)

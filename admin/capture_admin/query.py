@@ -91,15 +91,15 @@ def connect(tables: Mapping[str, Path], schema: Mapping[str, Any]) -> Any:
 
 
 def named_queries(template_path: Path) -> dict[str, str]:
-    """The template's Athena named queries that read (the view's CREATE is run already), by name."""
+    """Every Athena named query of the template, by name. The session has the view already; the
+    view's CREATE OR REPLACE, run here, replaces it with the same definition (`athena` writes both)."""
     from capture_local.template import Template  # noqa: PLC0415
 
     template = Template.load(template_path)
     queries = {}
     for logical_id in template.logical_ids_of_type("AWS::Athena::NamedQuery"):
         properties = template.properties(logical_id)
-        if not properties["QueryString"].lstrip().upper().startswith("CREATE"):
-            queries[properties["Name"]] = properties["QueryString"]
+        queries[properties["Name"]] = properties["QueryString"]
     return queries
 
 
@@ -137,15 +137,18 @@ def prompt(connection: Any) -> None:
 
 
 def run(connection: Any, sql: str) -> bool:
+    """Each statement of `sql` in order, with its result printed; the first error ends the run."""
     import duckdb  # noqa: PLC0415
 
     try:
-        result = connection.sql(sql)
+        # DuckDB's parser splits the text: a `;` may be inside a string literal or a quoted name.
+        for statement in connection.extract_statements(sql):
+            result = connection.sql(statement.query)
+            if result is not None:
+                result.show(max_rows=200, max_width=200)
     except duckdb.Error as error:
         print(f"error: {error}", file=sys.stderr)
         return False
-    if result is not None:
-        result.show(max_rows=200, max_width=200)
     return True
 
 
@@ -153,7 +156,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from capture_local import names, state  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(prog="make query", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sql", help="run this and exit (default: an interactive prompt)")
+    parser.add_argument(
+        "--sql", help="run this, each statement's result printed, and exit (default: an interactive prompt)"
+    )
     parser.add_argument("--named", help="run a named query of template.yaml; `list` lists them")
     parser.add_argument("--endpoint-url", help="the moto server (default: the running `make dev`'s)")
     args = parser.parse_args(argv)

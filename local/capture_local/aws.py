@@ -165,5 +165,11 @@ class LocalResources:
             )
 
     def seed_key(self, dynamodb: Any, token: str, project_id: int, name: str) -> None:
+        """The demo project and key, unless kept from an earlier run (with its settings)."""
         for item in (project_item(project_id, name, token), project_key_item(token, project_id, name)):
-            dynamodb.put_item(TableName=self.table_name, Item=item)
+            try:
+                dynamodb.put_item(
+                    TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(key_id)"
+                )
+            except dynamodb.exceptions.ConditionalCheckFailedException:
+                continue

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from capture_local import aws, faults, names, state
+from capture_local import aws, faults, live, names, state
 from capture_local.functions import function_specs
 from capture_local.stack import LocalStack
 from capture_local.template import Template, TemplateError, resolve
@@ -27,10 +27,18 @@ SAM = """Then (with fake credentials: sam hands the host's to the functions):
 def _banner(stack: LocalStack, overrides: dict[str, str]) -> str:
     resources, routes = stack.resources, [f"{'':12}{m} {p:<12} -> {f}" for p, m, f in stack.routes]
     lines = [f"API         {stack.api_url}  (stage {names.STAGE})", *routes] if stack.serve_api else []
+    if stack.serve_api:
+        lines += [f"live events {stack.api_url}{live.PAGE_PATH}  (local only)"]
     lines += [f"moto        {stack.moto_url}  (on {stack.moto_listen_address}, region {stack.region})"]
     lines += [f"table       {resources.table_name}"]
     lines += [f"stream      {s.name} -> s3://{s.bucket_name}/{s.prefix}" for s in resources.streams.values()]
     lines += [f"demo token  {stack.token}  (project {stack.project_id})"]
+    if stack.data is not None:
+        items, objects = stack.restored
+        where = os.path.relpath(stack.data.folder, Path.cwd())
+        lines += [f"data        {where}: {items} items and {objects} objects kept (make reset starts clean)"]
+    else:
+        lines += ["data        in memory only: gone when this stops"]
     lines += [f"setting     {name}={value}" for name, value in sorted(overrides.items())]
     lines += [f"fault       {fault}" for fault in faults.FAULTS.describe()]
     if stack.parameters.get("FloodRateLimit", "0") != "0":
@@ -60,6 +68,7 @@ def serve(arguments: argparse.Namespace) -> int:
         serve_api=serve_api,
         verbose=arguments.verbose or environ.get("CAPTURE_LOCAL_VERBOSE", "") not in {"", "0"},
         overrides=overrides,
+        data_dir=None if arguments.memory else names.DATA_DIR,
         parameters={
             name: value
             for name, value in (
@@ -124,10 +133,11 @@ def sam_env(arguments: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="capture-local", description=__doc__)
     parser.add_argument("--template", type=Path, default=names.DEFAULT_TEMPLATE, help="the SAM template")
-    parser.set_defaults(run=serve, verbose=False, firehose="", s3="", flood_rate_limit=None)
+    parser.set_defaults(run=serve, verbose=False, firehose="", s3="", flood_rate_limit=None, memory=False)
     commands = parser.add_subparsers(dest="command", required=True)
     dev = commands.add_parser("dev", help="run the API on PORT (3000) with moto on MOTO_PORT (5000)")
     dev.add_argument("--verbose", action="store_true", help="print the functions' log and metric lines too")
+    dev.add_argument("--memory", action="store_true", help="keep nothing across restarts (no data folder)")
     dev.add_argument(
         "--firehose",
         choices=[name for name in faults.FIREHOSE_FAULTS if name],

@@ -23,6 +23,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from capture_local.exchanges import Recorder, Request, Response
 from capture_local.gateway_responses import GatewayResponses
 from capture_local.handlers import Invocation, LocalFunction, events_accepted
+from capture_local.live import LivePage
 from capture_local.rest_event import ALL_BINARY, build_rest_event
 from capture_local.routing import RouteMap
 from capture_local.web_acl import FloodRule
@@ -73,6 +74,8 @@ class Gateway:
     recorders: list[Recorder] = field(default_factory=list)
     # The template's flood protection (AWS WAF, in front of the stage), when its parameter is set.
     web_acl: FloodRule | None = None
+    # The live events page under /_local/ (local only: neither logged nor recorded, it polls).
+    live: LivePage | None = None
 
     def handle(self, request: Request) -> tuple[Response, Invocation | None]:
         """The answer to a request whose body API Gateway took, and the invocation behind it."""
@@ -107,6 +110,10 @@ class Gateway:
             body, refusal = None, ("DEFAULT_4XX", 400, "Malformed request body")
         target, source = environ.get("RAW_URI") or environ["PATH_INFO"], environ.get("REMOTE_ADDR", "")
         request = Request(environ["REQUEST_METHOD"], target, headers, body or b"", source)
+        if self.live is not None and (page := self.live.handle(request)) is not None:
+            wire = [*page.headers, ("Content-Length", str(len(page.body)))]
+            start_response(f"{page.status} {HTTP_STATUS_CODES.get(page.status, 'Unknown')}", wire)
+            return [] if request.method == "HEAD" else [page.body]
         if self.web_acl is not None and (refused := self.web_acl.refuses(source)) is not None:
             response = refused
         elif body is None:

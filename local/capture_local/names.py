@@ -1,5 +1,6 @@
 """Names and defaults of the local stack, in one place: the CLI, the stack and the tests use these."""
 
+import os
 import re
 from pathlib import Path
 
@@ -22,8 +23,11 @@ FAKE_CREDENTIALS = dict.fromkeys(_CREDENTIALS, "testing")
 # The package lives in <repository>/local/capture_local, next to the template it emulates.
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TEMPLATE = REPOSITORY_ROOT / "template.yaml"
-# Where a running `make dev` writes where it serves (ignored by git).
-STATE_FILE = REPOSITORY_ROOT / ".capture-local.json"
+# The local stack's own folder (ignored by git): where a running `make dev` writes where it serves,
+# and the data it keeps across restarts. CAPTURE_LOCAL_HOME moves it (a test's stack, elsewhere).
+LOCAL_HOME = Path(os.environ.get("CAPTURE_LOCAL_HOME") or REPOSITORY_ROOT / ".capture-local")
+STATE_FILE = LOCAL_HOME / "state.json"
+DATA_DIR = LOCAL_HOME / "data"
 
 # The functions' setting that points every AWS client at another endpoint (empty in AWS).
 ENDPOINT_VARIABLE = "CAPTURE_AWS_ENDPOINT_URL"

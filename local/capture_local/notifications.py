@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-Listener = Callable[[str, str], None]
-# Everyone told of each object this process's moto stores: (bucket, key).
+Listener = Callable[[str, str, bytes], None]
+# Everyone told of each object this process's moto stores: (bucket, key, body).
 LISTENERS: list[Listener] = []
 _INSTALLED = threading.Lock()
 _installed = False
@@ -34,8 +34,9 @@ def install() -> None:
             self: Any, bucket_name: str, key_name: str, *args: Any, **kwargs: Any
         ) -> Any:
             stored = put_object(self, bucket_name, key_name, *args, **kwargs)
+            value = args[0] if args else kwargs.get("value", b"")
             for listener in list(LISTENERS):
-                listener(bucket_name, key_name)
+                listener(bucket_name, key_name, bytes(value))
             return stored
 
         S3Backend.put_object = notifying_put_object  # type: ignore[method-assign]
@@ -101,7 +102,7 @@ class Notifier:
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
-    def _heard(self, bucket: str, key: str) -> None:
+    def _heard(self, bucket: str, key: str, body: bytes) -> None:
         if any(rule.matches(bucket, key) for rule in self._rules):
             with self._idle:
                 self._pending += 1

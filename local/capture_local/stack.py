@@ -11,14 +11,16 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from capture_local import aws, faults, names
+from capture_local import aws, faults, names, notifications
 from capture_local.exchanges import Recorder
 from capture_local.functions import function_specs
 from capture_local.gateway import Gateway
 from capture_local.gateway_responses import GatewayResponses
 from capture_local.handlers import LocalFunction, load_handler
 from capture_local.http_server import ApiServer
+from capture_local.live import LivePage, StoredLines
 from capture_local.notifications import Notifier, Rule, object_created_line
+from capture_local.persistence import LocalData
 from capture_local.routing import Route, RouteMap
 from capture_local.template import Template
 from capture_local.web_acl import FloodRule
@@ -29,7 +31,8 @@ class LocalStack:
     `moto_url`, `moto_port`). `serve_api=False` starts moto and the resources only, for `sam local`.
     `log_requests` prints a line per request on stderr, `verbose` the functions' output too;
     `overrides` replace the functions' settings (KEY_CACHE_TTL_SECONDS), never resource names;
-    `parameters` the template's parameters (FloodRateLimit)."""
+    `parameters` the template's parameters (FloodRateLimit). With `data_dir`, the tables and objects
+    are kept there across restarts (`persistence`); without, they live in memory only."""
 
     def __init__(
         self,
@@ -46,6 +49,7 @@ class LocalStack:
         verbose: bool = False,
         overrides: Mapping[str, str] | None = None,
         parameters: Mapping[str, str] | None = None,
+        data_dir: Path | None = None,
     ) -> None:
         self.template = Template.load(template_path)
         self.resources = aws.LocalResources.from_template(self.template)
@@ -66,6 +70,14 @@ class LocalStack:
         }
         self.api_url, self.moto_url, self.moto_port = "", "", 0  # once started
         self._exit, self._clients = ExitStack(), dict[str, Any]()
+        self.data = (
+            None
+            if data_dir is None
+            else LocalData(
+                data_dir, list(self.resources.tables.values()), list(self.resources.buckets.values())
+            )
+        )
+        self.restored = (0, 0)  # items and objects put back from `data_dir`
         self._notifiers: list[Notifier] = []
         self._gateway = Gateway(RouteMap(()), {}, GatewayResponses({}))  # replaced when the API starts
 
@@ -82,6 +94,10 @@ class LocalStack:
             self.moto_url, self.moto_port = moto.url, moto.port
             self.moto_listen_address = f"{self._moto_host}:{moto.port}"
             self.resources.create(self.client, self.region)
+            if self.data is not None:
+                self.restored = self.data.restore(self.client)
+                self.data.keep(self.client)
+                self._exit.callback(self.data.stop)
             self.resources.seed_key(self.client("dynamodb"), self.token, self.project_id, names.DEMO_KEY_NAME)
             if self.serve_api:
                 self._start_api()
@@ -116,11 +132,35 @@ class LocalStack:
             log=(lambda line: print(line, file=sys.stderr, flush=True)) if self._log_requests else None,
             verbose=self._verbose,
             web_acl=FloodRule.from_template(self.template, self.parameters),
+            live=self._live_page(),
         )
         api = ApiServer(self._host, self._port, self._gateway)
         self._exit.callback(api.stop)
         self.api_url = f"http://{self._host}:{api.port}"
         self._start_notifications(functions)
+
+    def _live_page(self) -> LivePage:
+        """The live events page over the streams' bucket, with the template's saved queries."""
+        streams = self.resources.streams
+        prefixes = {
+            stream.prefix: "recording" if "Recordings" in key else "event" for key, stream in streams.items()
+        }
+        bucket = self.resources.stream().bucket_name
+        queries = []
+        for logical_id in self.template.logical_ids_of_type("AWS::Athena::NamedQuery"):
+            properties = self.template.properties(logical_id)
+            queries.append(
+                (
+                    str(properties["Name"]),
+                    str(properties.get("Description", "")),
+                    str(properties["QueryString"]),
+                )
+            )
+        lines = StoredLines(self.client("s3"), bucket, prefixes)
+        notifications.install()
+        notifications.LISTENERS.append(lines.add)
+        self._exit.callback(notifications.LISTENERS.remove, lines.add)
+        return LivePage(lines, queries)
 
     def _start_notifications(self, functions: Mapping[str, Any]) -> None:
         """Invoke the functions S3's "Object Created" events reach (the usage counter) for each

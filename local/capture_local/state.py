@@ -1,4 +1,4 @@
-"""Where a running `make dev` (or `make moto`) serves, in a file at the repository root, so that
+"""Where a running `make dev` (or `make moto`) serves, in a file of the local stack's folder, so that
 `make events` and `capture-keys --local` find it whatever ports it picked. MOTO_PORT still wins."""
 
 import json
@@ -15,6 +15,7 @@ class NotRunning(RuntimeError):
 
 
 def write(api_url: str | None, moto_url: str, path: Path = STATE_FILE) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"api_url": api_url, "moto_url": moto_url, "pid": os.getpid()}) + "\n")
 
 

@@ -1,7 +1,7 @@
 """The direct path end to end, on the local stack: what Firehose cannot take (a recording over its
 1,000 KiB record; everything while Firehose throttles or fails) is written by the functions to the
 bucket, under the stream's prefix, and read back by `make recordings` and `make query` as Firehose's
-objects are. Only when S3 fails too is the answer 503 (SPEC §7, §9, §12)."""
+objects are. Only when S3 fails too is the answer 503 (docs/protocol.md §7, §9, §12)."""
 
 from __future__ import annotations
 

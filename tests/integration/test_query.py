@@ -14,10 +14,18 @@ from urllib.request import Request, urlopen
 import pytest
 from capture_admin import query
 from capture_local import LocalStack, names
+from capture_local.template import Template
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = Template.load(names.DEFAULT_TEMPLATE)
+# Every saved query of the template, read from the template itself (not from `make query`'s list).
+SAVED_QUERIES = [
+    TEMPLATE.properties(logical_id)["Name"]
+    for logical_id in TEMPLATE.logical_ids_of_type("AWS::Athena::NamedQuery")
+]
+DEDUPLICATED_VIEW_QUERY = "Create the events_deduplicated view (run once)"
 
 
 def send(stack: LocalStack, batch: list[dict[str, Any]]) -> None:
@@ -28,7 +36,7 @@ def send(stack: LocalStack, batch: list[dict[str, Any]]) -> None:
 
 @pytest.fixture
 def run_id(local_stack: LocalStack) -> str:
-    """Three users' events, one of them sent twice with its uuid (a retry, SPEC §7)."""
+    """Three users' events, one of them sent twice with its uuid (a retry, docs/protocol.md §7)."""
     run = f"query-{uuid.uuid4()}"
     retried = str(uuid.uuid4())
     events = [
@@ -56,17 +64,27 @@ def rows(local_stack: LocalStack, tmp_path: Path, sql: str) -> list[tuple[Any, .
     return list(query.local_session(tmp_path, local_stack.moto_url).sql(sql).fetchall())
 
 
+def make_query(local_stack: LocalStack, *variables: str) -> subprocess.CompletedProcess[str]:
+    """`make query` with these variables (`SQL=...`, `NAMED=...`), against the session's stack."""
+    return subprocess.run(
+        ["make", "--no-print-directory", "query", *variables],
+        cwd=ROOT,
+        env={**os.environ, "MOTO_PORT": str(local_stack.moto_port)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def test_the_named_queries_answer_over_the_local_events(local_stack: LocalStack, tmp_path: Path, run_id: str):
     named = query.named_queries(names.DEFAULT_TEMPLATE)
-    assert {"Events per day (this month)", "Top events (today)", "Daily unique users (this month)"} <= set(
-        named
-    )
+    counting = ("Events per day (this month)", "Top events (today)", "Daily unique users (this month)")
     session = query.local_session(tmp_path, local_stack.moto_url)
     # Each named query, as the template has it, over only this run's events.
     mine = f"(SELECT * FROM events WHERE starts_with(distinct_id, '{run_id}'))"
     answers = {
-        name: session.sql(sql.replace("FROM events", f"FROM {mine}")).fetchall()
-        for name, sql in named.items()
+        name: session.sql(named[name].replace("FROM events", f"FROM {mine}")).fetchall() for name in counting
     }
     (today,) = {day for day, _ in answers["Events per day (this month)"]}
     assert answers["Events per day (this month)"] == [(today, 4)]
@@ -99,15 +117,35 @@ def test_the_deduplicated_view_keeps_one_copy_of_a_retried_event(
 def test_make_query_runs_sql_with_its_dollars_intact(local_stack: LocalStack, run_id: str):
     sql = f"""SELECT json_extract_scalar(properties, '$["$browser"]') AS browser FROM events
               WHERE distinct_id = '{run_id}-a' LIMIT 1"""
-    environment = {**os.environ, "MOTO_PORT": str(local_stack.moto_port)}
-    done = subprocess.run(
-        ["make", "--no-print-directory", "query", f"SQL={sql}"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = make_query(local_stack, f"SQL={sql}")
     assert done.returncode == 0, done.stderr
     assert "Firefox" in done.stdout
+
+
+def test_make_query_prints_the_result_of_every_statement_in_order(local_stack: LocalStack):
+    done = make_query(local_stack, "SQL=SELECT 'one;' AS first_answer; SELECT 2 AS second_answer")
+    assert done.returncode == 0, done.stderr
+    assert "one;" in done.stdout
+    assert done.stdout.index("first_answer") < done.stdout.index("second_answer")
+
+
+def test_make_query_lists_every_saved_query_of_the_template(local_stack: LocalStack):
+    done = make_query(local_stack, "NAMED=list")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == SAVED_QUERIES
+
+
+@pytest.mark.parametrize("name", SAVED_QUERIES)
+def test_make_query_runs_every_saved_query_of_the_template(local_stack: LocalStack, run_id: str, name: str):
+    done = make_query(local_stack, f"NAMED={name}")
+    assert done.returncode == 0, done.stderr
+    assert "error" not in done.stderr
+
+
+def test_the_deduplicated_views_saved_query_leaves_the_view_deduplicating(
+    local_stack: LocalStack, tmp_path: Path, run_id: str
+):
+    session = query.local_session(tmp_path, local_stack.moto_url)
+    assert query.run(session, query.named_queries(names.DEFAULT_TEMPLATE)[DEDUPLICATED_VIEW_QUERY])
+    sql = f"SELECT count(*) FROM events_deduplicated WHERE distinct_id = '{run_id}-a'"
+    assert session.sql(sql).fetchall() == [(1,)]

@@ -77,7 +77,7 @@ def assert_answered_cross_origin(exchanges: list[Exchange], origin: str) -> None
     for post in capture_requests(exchanges):
         if post.method == "POST":
             assert (post.status, json.loads(post.response_body)) == (200, {"status": 1})
-            # The remote config names /i/v0/e/ (SPEC §10); what posthog-js sends before it is
+            # The remote config names /i/v0/e/ (docs/protocol.md §10); what posthog-js sends before it is
             # loaded goes to /e/.
             assert path(post) in {"/e/", "/i/v0/e/"}
 

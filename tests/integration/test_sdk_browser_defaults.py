@@ -1,8 +1,8 @@
 """posthog-js at its default settings (only `api_host` changed) against the local stack, newest and
 1.200 (the /decide era): nothing it asks is answered >= 400, its console stays clean, captures stay
 gzip'd after the config arrives, pageviews and autocaptured clicks are stored, and a project's
-settings (autocapture off, session recording on) reach the browser (SPEC §10, §12, §13). A heavy
-page's replay is stored whole, and events are answered 200 while Firehose throttles (SPEC §9)."""
+settings (autocapture off, session recording on) reach the browser (docs/protocol.md §10, §12, §13). A heavy
+page's replay is stored whole, and events are answered 200 while Firehose throttles (docs/protocol.md §9)."""
 
 from __future__ import annotations
 
@@ -235,7 +235,7 @@ def test_a_page_using_posthogs_snippet_loads_the_sdk_from_the_api_and_asks_its_p
 
 def test_cookieless_visitors_are_told_apart_by_the_servers_hash(local_stack: LocalStack):
     """posthog-js with `cookieless_mode: "always"` keeps no cookie and sends every event as
-    `$posthog_cookieless`; the server hashes the visitor's ids (SPEC §15). Two browsers with
+    `$posthog_cookieless`; the server hashes the visitor's ids (docs/protocol.md §15). Two browsers with
     different user agents on one site are two visitors; a reload is the same visitor."""
     with socket.socket() as probe:  # a port for the page both visitors load
         probe.bind(("127.0.0.1", 0))

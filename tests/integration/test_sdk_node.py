@@ -1,7 +1,7 @@
 """posthog-node (npm), unmodified, against the local stack: capture, identify, alias, group identify,
 flush and shutdown, with its default gzip bodies and with compression off, through capture v0
-(`/batch/`, its default) and capture v1 (`POSTHOG_CAPTURE_MODE=v1`, SPEC §11). Every event it sends
-is stored exactly once, as sent, and the SDK reports no error or warning. The driver is
+(`/batch/`, its default) and capture v1 (`POSTHOG_CAPTURE_MODE=v1`, docs/protocol.md §11). Every
+event it sends is stored exactly once, as sent, and the SDK reports no error or warning. The driver is
 tests/sdk/js/node_client.mjs."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """posthog-node at its default settings asks /flags (v=2) for every flag lookup: each gets "no
-flags", the SDK prints nothing, and captures that send flags are stored (SPEC §10). With a personal
-API key it polls `/flags/definitions` for local evaluation, and prints nothing either. The driver
-is tests/sdk/js/node_flags.mjs."""
+flags", the SDK prints nothing, and captures that send flags are stored (docs/protocol.md §10).
+With a personal API key it polls `/flags/definitions` for local evaluation, and prints nothing
+either. The driver is tests/sdk/js/node_flags.mjs."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ MODES = {
     "default": {},  # a background thread sends batches of up to 100, JSON, to /batch/
     "gzip": {"gzip": True},
     "sync_mode": {"sync_mode": True},
-    # Capture v1 (SPEC §11), uncompressed and in each Content-Encoding the SDK offers.
+    # Capture v1 (docs/protocol.md §11), uncompressed and in each Content-Encoding the SDK offers.
     "v1": {"capture_mode": "v1"},
     "v1-gzip": {"capture_mode": "v1", "capture_compression": "gzip"},
     "v1-deflate": {"capture_mode": "v1", "capture_compression": "deflate"},

@@ -1,5 +1,5 @@
 """posthog-python at its default settings asks /flags (v=4) for every flag lookup: each gets "no
-flags", the SDK logs nothing, and a capture that sends flags is stored (SPEC §10). With a personal
+flags", the SDK logs nothing, and a capture that sends flags is stored (docs/protocol.md §10). With a personal
 API key it polls `/flags/definitions` for local evaluation: no definitions, and no warning."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The HTTP surface through the resolver, beyond the golden corpus's one case per contract row: CORS,
-status codes, error bodies, hostile inputs (SPEC §1, §7)."""
+status codes, error bodies, hostile inputs (docs/protocol.md §1, §7)."""
 
 from __future__ import annotations
 

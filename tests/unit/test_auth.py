@@ -1,4 +1,4 @@
-"""SPEC §5: token sources, precedence, conflicts and format."""
+"""docs/protocol.md §5: token sources, precedence, conflicts and format."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §11: capture v1 — headers, whole-request errors, per-event results, v1's error format."""
+"""docs/protocol.md §11: capture v1 — headers, whole-request errors, per-event results, v1's error format."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Cookieless mode (SPEC §15): a visitor without cookies is stored under ids hashed from the
+"""Cookieless mode (docs/protocol.md §15): a visitor without cookies is stored under ids hashed from the
 project, the client's IP address, the page's root domain and the user agent, keyed by a daily
 salt, exactly as PostHog computes them (the vectors below agree with PostHog's Rust and Node
 implementations)."""

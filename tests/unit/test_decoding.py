@@ -1,4 +1,4 @@
-"""SPEC §2: every wrapping a PostHog client uses decodes to the same payload."""
+"""docs/protocol.md §2: every wrapping a PostHog client uses decodes to the same payload."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A 200 means every event is stored, in Firehose or by the direct path to S3: delivery under
 partial failures, throttling, outages and slow calls of both, injected at the boto level
-(SPEC §7, §9)."""
+(docs/protocol.md §7, §9)."""
 
 from __future__ import annotations
 

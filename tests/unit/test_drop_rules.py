@@ -1,4 +1,4 @@
-"""Drop rules (SPEC §14): a project's listed distinct ids and event names are answered as stored
+"""Drop rules (docs/protocol.md §14): a project's listed distinct ids and event names are answered as stored
 and not stored, in every lane, each counted per rule."""
 
 from __future__ import annotations

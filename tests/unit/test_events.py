@@ -1,4 +1,4 @@
-"""SPEC §3 (body shapes), §4 (event rules) and §8 (the stored event)."""
+"""docs/protocol.md §3 (body shapes), §4 (event rules) and §8 (the stored event)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """`GET /_health`: the key table and both streams are described, cached per container, and a
-failure answers 503 in the contract's error format (SPEC §7)."""
+failure answers 503 in the contract's error format (docs/protocol.md §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §5: API key lookups through the per-container cache, and DynamoDB failures."""
+"""docs/protocol.md §5: API key lookups through the per-container cache, and DynamoDB failures."""
 
 from __future__ import annotations
 

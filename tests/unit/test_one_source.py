@@ -3,6 +3,7 @@ models, v1's error names, the warning filter, the limits the documents quote."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 import typing
 from pathlib import Path
@@ -89,9 +90,28 @@ def test_the_readme_lists_every_project_setting_with_its_option_and_config_field
         assert spec.metadata["config"].split(" ")[0] in row, spec.name
 
 
-def test_the_docs_cite_nothing_outside_the_repository():
-    # Users have the repository only: the docs say what they need instead of pointing elsewhere.
-    for path in (ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "events" / "README.md"):
+SECTION_CITATION = re.compile(r"(?:docs/)?protocol\.md(?:\)|`)? §\s?(\d+)")
+
+
+def test_the_docs_and_code_cite_nothing_outside_the_repository():
+    """Users have the repository only: a section number (§) is one of docs/protocol.md's, named as
+    such, and names a section it has."""
+    protocol = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
+    sections = set(re.findall(r"^## (\d+)\. ", protocol, re.MULTILINE))
+    assert sections == {str(number) for number in range(1, 16)}
+    sources = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "events" / "README.md"]
+    sources += [
+        path
+        for folder in ("layers", "local", "admin", "functions", "bench")
+        for path in (ROOT / folder).rglob("*.py")
+    ]
+    for path in sources:
         text = path.read_text(encoding="utf-8")
-        assert "SPEC" not in text, path.name
-        assert "§" not in text, path.name
+        assert "SPEC" not in text, path
+        if path.name == "protocol.md":
+            continue
+        for line in text.splitlines():
+            if "§" in line:
+                cited = SECTION_CITATION.findall(line)
+                assert cited, f"{path}: {line.strip()}"
+                assert set(cited) <= sections, f"{path}: {line.strip()}"

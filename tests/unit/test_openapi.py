@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 from capture_admin.openapi import generated
-from capture_core.api.routes import BATCH_PATHS, CAPTURE_PATHS, HEALTH_PATH
+from capture_core.api.routes import BATCH_PATHS, CAPTURE_PATHS, HEALTH_PATH, V1_PATH
 from capture_core.events.stored import STORED_FIELDS
+from capture_core.lanes.capture_v1 import REQUIRED_HEADERS
 from openapi_spec_validator import validate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,6 +113,17 @@ def test_v1_and_recordings_answers_have_their_models():
     assert set(v1["responses"]) == {"200", "400", "401", "413", "415", "503"}
     assert "V1CaptureRequest" in json.dumps(v1["requestBody"])
     assert "SnapshotEvent" in json.dumps(paths["/s"]["post"]["requestBody"])
+
+
+def test_v1_declares_the_headers_it_requires_as_required_header_parameters():
+    v1 = document()["paths"][V1_PATH]["post"]
+    headers = {p["name"]: p["required"] for p in v1["parameters"] if p["in"] == "header"}
+    # OpenAPI says the Content-Type as the request body's media types, never as a parameter.
+    assert {name for name, required in headers.items() if required} == (
+        {"Authorization", *REQUIRED_HEADERS} - {"Content-Type"}
+    )
+    assert set(v1["requestBody"]["content"]) == {"application/json"}
+    assert headers["Content-Encoding"] is False
 
 
 def test_post_takes_every_media_type_and_the_query_parameters():

@@ -1,4 +1,4 @@
-"""What the SDKs and PostHog's snippet ask besides capture, remote config and flags (SPEC §10):
+"""What the SDKs and PostHog's snippet ask besides capture, remote config and flags (docs/protocol.md §10):
 array.js, local evaluation's flag definitions, a flag's payload, the product lists."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Project settings and key items (SPEC §13): checked where they are written, and again where they
+"""Project settings and key items (docs/protocol.md §13): checked where they are written, and again where they
 are read, since a table item is data anyone with access may have edited. No item, however
 malformed, turns an answer into a 500, and no malformed `revoked` lets a key through."""
 

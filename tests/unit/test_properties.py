@@ -45,7 +45,7 @@ events = st.fixed_dictionaries(
         "event": st.text(min_size=1, max_size=30),
         "distinct_id": st.text(min_size=1, max_size=40),
         "uuid": st.uuids().map(str),
-        # Keys with meaning of their own (SPEC §4) are tested elsewhere.
+        # Keys with meaning of their own (docs/protocol.md §4) are tested elsewhere.
         "properties": st.dictionaries(
             st.text(max_size=12).filter(lambda k: k not in {"$set", "$set_once", "distinct_id", "token"}),
             json_values,
@@ -183,7 +183,7 @@ def test_contract_error_check_rejects_other_shapes():
     )
 
 
-# Capture v1 stores what v0 stores (SPEC §11: "stored exactly like a v0 event").
+# Capture v1 stores what v0 stores (docs/protocol.md §11: "stored exactly like a v0 event").
 
 V1_ENCODINGS = {
     "none": lambda data: data,

@@ -1,4 +1,5 @@
-"""SPEC §12: session recordings on /s/ — validation, a stream of their own, the project's setting."""
+"""docs/protocol.md §12: session recordings on /s/ — validation, a stream of their own, the
+project's setting."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §10, §13: remote config follows the project's settings, flags are always "none", scripts
+"""docs/protocol.md §10, §13: remote config follows the project's settings, flags are always "none", scripts
 are served per posthog-js version."""
 
 from __future__ import annotations

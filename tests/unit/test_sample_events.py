@@ -55,7 +55,7 @@ def test_sample_event_answers_as_expected(name: str):
     if name in RECORDINGS:
         stored, other = other, stored
     assert (answer.status, len(stored), len(other)) == (status, count, 0)
-    if name.startswith("v1_"):  # capture v1's own error format (SPEC §11)
+    if name.startswith("v1_"):  # capture v1's own error format (docs/protocol.md §11)
         assert answer.json().get("error") == code
         if status == 200:
             assert {result["result"] for result in answer.json()["results"].values()} == {"ok"}

@@ -1,4 +1,4 @@
-"""SPEC §9: packing lines into Firehose records and calls, resending only failed records, the
+"""docs/protocol.md §9: packing lines into Firehose records and calls, resending only failed records, the
 backoff cap, and the direct path's objects. Whole-call errors, outages and deadlines are tested
 through the handler in test_delivery.py."""
 

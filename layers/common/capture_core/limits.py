@@ -1,5 +1,5 @@
 """Every limit, once: the platform's (API Gateway, Lambda, Firehose) and the contract's defaults
-(SPEC §6). Settings, record packing, the documents and the local stack all read them from here."""
+(docs/protocol.md §6). Settings, record packing, the documents and the local stack all read them from here."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ FIREHOSE_MAX_BYTES_PER_CALL = 4 * MIB
 FIREHOSE_MAX_RECORD_BYTES = 1_000 * 1024
 FIREHOSE_BILLING_UNIT_BYTES = 5 * 1024
 
-# The contract's defaults (SPEC §6), each a setting.
+# The contract's defaults (docs/protocol.md §6), each a setting.
 MAX_REQUEST_BYTES = 20 * MIB
 MAX_PAYLOAD_BYTES = 20 * MIB
 MAX_STORED_BYTES = 48 * MIB

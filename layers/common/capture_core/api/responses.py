@@ -1,4 +1,5 @@
-"""HTTP answers (SPEC §7): success, errors, CORS. The one place where errors become status codes."""
+"""HTTP answers (docs/protocol.md §7): success, errors, CORS. The one place where errors become
+status codes."""
 
 from __future__ import annotations
 
@@ -108,7 +109,7 @@ def error(failure: CaptureError, request_headers: Mapping[str, str]) -> Response
     )
 
 
-# Capture v1's error format (SPEC §11): `{"error": <tag>, "error_description": <text>}`.
+# Capture v1's error format (docs/protocol.md §11): `{"error": <tag>, "error_description": <text>}`.
 V1_TAGS = {
     "invalid_payload": "request_parsing_error",
     "no_data": "empty_body",

@@ -1,4 +1,4 @@
-"""The API's routes (SPEC §1, §10–12), each lane's paths in one place. template.yaml declares the
+"""The API's routes (docs/protocol.md §1, §10–12), each lane's paths in one place. template.yaml declares the
 same paths (prefixes as `<prefix>{proxy+}`); a test keeps them equal."""
 
 from __future__ import annotations

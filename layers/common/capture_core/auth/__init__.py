@@ -1,1 +1,1 @@
-"""Stage 4, credentials and keys (SPEC §5): which token a request carries, and what it grants."""
+"""Stage 4, credentials and keys (docs/protocol.md §5): which token a request carries, and what it grants."""

@@ -1,4 +1,4 @@
-"""Which token a request is sent with (SPEC §5): its sources, their precedence, and its format."""
+"""Which token a request is sent with (docs/protocol.md §5): its sources, their precedence, and its format."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def config_token(
     headers: Mapping[str, str] | None = None,
 ) -> str:
     """The project key of a remote config or flags request: in the body (`token`, `api_key`), the
-    path, then beside the payload. A malformed one is 400 here (SPEC §10), not 401: the request
+    path, then beside the payload. A malformed one is 400 here (docs/protocol.md §10), not 401: the request
     cannot name any project."""
     candidate = (
         body_token if body_token is not None else outside_token(form or {}, query or {}, headers or {})

@@ -1,4 +1,4 @@
-"""A project's settings (SPEC §13): what its remote config reports and capture obeys, declared
+"""A project's settings (docs/protocol.md §13): what its remote config reports and capture obeys, declared
 once. Each field carries its kind and range, the `capture-keys project-settings` option that sets
 it, and the remote config field it reaches; the CLI's options, its checks and the README's table
 all come from here.

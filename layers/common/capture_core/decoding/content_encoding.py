@@ -1,4 +1,4 @@
-"""Bodies by their `Content-Encoding` (capture v1, SPEC §11): gzip, deflate, br and zstd, each
+"""Bodies by their `Content-Encoding` (capture v1, docs/protocol.md §11): gzip, deflate, br and zstd, each
 inflated incrementally and never past the payload limit, so a small bomb costs bounded memory."""
 
 from __future__ import annotations

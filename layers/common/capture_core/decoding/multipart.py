@@ -1,4 +1,4 @@
-"""multipart/form-data (SPEC §2.3), read with a streaming parser that has limits: old clients post
+"""multipart/form-data (docs/protocol.md §2.3), read with a streaming parser that has limits: old clients post
 their forms this way, and the standard library's MIME parser is superlinear on hostile headers."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Request decoding (SPEC §2): from transport bytes to the JSON payload, whatever the SDK sent.
+"""Request decoding (docs/protocol.md §2): from transport bytes to the JSON payload, whatever the SDK sent.
 
 PostHog clients have sent the same events in many wrappings over the years: plain JSON, gzip (with
 or without a hint, sometimes as text/plain), base64, lz-string, form fields, query strings. Every

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from capture_core.decoding.content_encoding import ENCODINGS
 from capture_core.limits import MAX_ID_LENGTH
 
 JsonObject = dict[str, Any]
@@ -208,7 +209,7 @@ class StoredEvent(BaseModel):
     lib_version: str | None = Field(description="properties.$lib_version")
 
 
-# Remote config, flags and decide (SPEC §10)
+# Remote config, flags and decide (docs/protocol.md §10)
 
 
 class ErrorTracking(BaseModel):
@@ -331,7 +332,7 @@ class DecideResponse(BaseModel):
     errorsWhileComputingFlags: Literal[False]
 
 
-# Capture v1 (SPEC §11)
+# Capture v1 (docs/protocol.md §11)
 
 
 class V1Event(BaseModel):
@@ -359,6 +360,42 @@ class V1CaptureRequest(BaseModel):
     created_at: str = Field(description="When the batch was made (RFC 3339).")
     historical_migration: bool | None = None
     batch: list[V1Event] = Field(min_length=1)
+
+
+class V1RequestHeaders(BaseModel):
+    """A v1 request's headers, each of visible ASCII: without one of the required ones the answer
+    is 400 `missing_required_headers`, naming them (401 without Authorization)."""
+
+    authorization: str = Field(
+        alias="Authorization",
+        description="`Bearer <project API key>`. Another scheme: 400 `invalid_header_value`; a malformed "
+        "key or a personal API key (`phx_…`): 401 `invalid_api_token`.",
+    )
+    posthog_sdk_info: str = Field(
+        alias="PostHog-Sdk-Info",
+        description="`<lib>/<version>` (`posthog-python/7.0.0`): the stored events' `$lib` and "
+        "`$lib_version`.",
+    )
+    posthog_attempt: int = Field(alias="PostHog-Attempt", description="Which attempt this is, from 1.")
+    posthog_request_id: str = Field(
+        alias="PostHog-Request-Id", description="The request's UUID; the answer carries it back."
+    )
+    posthog_request_timestamp: str = Field(
+        alias="PostHog-Request-Timestamp",
+        description="When this attempt was sent (RFC 3339): the events' clock skew is measured from it.",
+    )
+    # OpenAPI ignores a Content-Type header parameter (Powertools leaves it out): the document says
+    # it as the request body's one media type.
+    content_type: str = Field(
+        alias="Content-Type", description="`application/json`; another media type: 415."
+    )
+    user_agent: str = Field(alias="User-Agent", description="The SDK's user agent.")
+    content_encoding: str | None = Field(
+        None,
+        alias="Content-Encoding",
+        description=f"The body's encoding, if any: {', '.join(ENCODINGS)}; another: 415 "
+        "`unsupported_encoding`.",
+    )
 
 
 class V1Result(BaseModel):
@@ -408,7 +445,7 @@ class V1ErrorResponse(BaseModel):
     error_uri: str
 
 
-# Session recordings (SPEC §12)
+# Session recordings (docs/protocol.md §12)
 
 
 class SnapshotEvent(BaseModel):

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 
 from capture_core import limits
 from capture_core.api.routes import V1_PATH
@@ -29,6 +29,7 @@ from capture_core.docs.models import (
     V1CaptureRequest,
     V1CaptureResponse,
     V1ErrorResponse,
+    V1RequestHeaders,
 )
 from capture_core.limits import size_text
 
@@ -236,6 +237,9 @@ V1Body = Annotated[
     V1CaptureRequest | None,
     Body(description="The batch: JSON, raw or with Content-Encoding gzip, deflate, br or zstd."),
 ]
+# A model as a header parameter: Powertools documents each of its fields as a header, required as
+# the field is.
+V1HeaderParameters = Annotated[V1RequestHeaders, Header()]
 RecordingsBody = Annotated[
     list[SnapshotEvent] | None,
     Body(description="$snapshot events: a JSON array, gzip'd as text/plain by posthog-js."),

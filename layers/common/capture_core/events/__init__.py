@@ -1,1 +1,1 @@
-"""Stage 3, events (SPEC §3, §4, §8): body shapes, event rules, the stored event, times."""
+"""Stage 3, events (docs/protocol.md §3, §4, §8): body shapes, event rules, the stored event, times."""

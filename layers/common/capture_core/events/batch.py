@@ -1,4 +1,5 @@
-"""Body shapes (SPEC §3): which events a decoded payload holds and what its envelope says of them."""
+"""Body shapes (docs/protocol.md §3): which events a decoded payload holds and what its envelope
+says of them."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ class Batch:
 
 
 def read_batch(payload: Any, path: str, query_sent_at: str | None = None) -> Batch:
-    """Recognise the body shape of SPEC §3 and return its events (not yet validated)."""
+    """Recognise the body shape of docs/protocol.md §3 and return its events (not yet validated)."""
     is_engage = path.rstrip("/") == ENGAGE_PATH
     if isinstance(payload, list):
         batch = Batch(events=_event_objects(payload, "[{i}].", is_engage), attr_prefix="[{i}].")

@@ -1,4 +1,4 @@
-"""Cookieless mode (SPEC §15): the ids a visitor who keeps no cookie is stored under.
+"""Cookieless mode (docs/protocol.md §15): the ids a visitor who keeps no cookie is stored under.
 
 posthog-js with `cookieless_mode: "always"` (or "on_reject" after a refusal) sends every event
 with `distinct_id: "$posthog_cookieless"` and `$cookieless_mode: true`, and the server computes
@@ -181,7 +181,7 @@ def salt_expiry(day: date) -> datetime:
 
 
 def is_cookieless(properties: Mapping[str, Any]) -> bool:
-    """Does the event ask for cookieless ids? `$cookieless_mode` must be a boolean (SPEC §15)."""
+    """Does the event ask for cookieless ids? `$cookieless_mode` must be a boolean (docs/protocol.md §15)."""
     mode = properties.get(MODE_PROPERTY)
     if mode is None:
         return False

@@ -1,5 +1,5 @@
-"""From events to stored lines (SPEC §6, §8): each event normalised and written as one NDJSON line,
-under the size rule every lane shares.
+"""From events to stored lines (docs/protocol.md §6, §8): each event normalised and written as one
+NDJSON line, under the size rule every lane shares.
 
 An analytics event is at most `max_event_bytes` stored (1,000 KiB: it fits one Firehose record,
 and PostHog refuses events over about 1 MB too). A recording's `$snapshot` has no limit of its

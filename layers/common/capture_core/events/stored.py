@@ -1,4 +1,5 @@
-"""Event rules (SPEC §4) and the stored event (SPEC §8): from one received event to what is stored.
+"""Event rules (docs/protocol.md §4) and the stored event (docs/protocol.md §8): from one received
+event to what is stored.
 
 `normalise_event` runs once per event, thousands of times per batch: it takes the common case
 (what the SDKs send) on short paths and leaves rare shapes to the helpers below it.
@@ -139,8 +140,10 @@ def normalise_event(event: dict[str, Any], arrival: Arrival) -> dict[str, Any]:
         "token": arrival.token,
         "ip": arrival.ip,
         "historical_migration": arrival.historical_migration,
-        "lib": properties.get("$lib"),
-        "lib_version": properties.get("$lib_version"),
+        # Columns of type string for every reader (Athena's JSON SerDe fails a whole file on an
+        # object where a string column is): a `$lib` of another type stays in properties only.
+        "lib": _text_or_none(properties.get("$lib")),
+        "lib_version": _text_or_none(properties.get("$lib_version")),
     }
     if not event.keys() <= _NOT_EXTRA:
         for key, value in event.items():
@@ -220,3 +223,7 @@ def _corrected_timestamp(arrival: Arrival, client_ms: int | None, offset: Any, s
     if not in_range(corrected):
         raise InvalidPayload(f'Event field "{name}" is out of range.', attr=name)
     return format_ms(corrected)
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

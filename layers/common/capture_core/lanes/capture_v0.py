@@ -1,4 +1,4 @@
-"""The v0 capture lane (SPEC §1–9): `/capture`, `/e`, `/i/v0/e`, `/track`, `/engage`, `/batch`.
+"""The v0 capture lane (docs/protocol.md §1–9): `/capture`, `/e`, `/i/v0/e`, `/track`, `/engage`, `/batch`.
 
 Every stage in order: the request's bytes decoded to a payload, its batch read, its key found,
 each event normalised into a stored line, the lines delivered. A 200 only once every line is

@@ -1,4 +1,4 @@
-"""What the SDKs ask of PostHog's product APIs (SPEC §10), answered as PostHog answers a project
+"""What the SDKs ask of PostHog's product APIs (docs/protocol.md §10), answered as PostHog answers a project
 that has none of them: this API stores events and evaluates no flags, runs no surveys, tours or
 experiments, so each answer is the truthful empty one, never a 404 an SDK would log.
 

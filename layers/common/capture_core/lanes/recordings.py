@@ -1,4 +1,4 @@
-"""The session recordings lane (SPEC §12): `/s/`, where posthog-js sends `$snapshot` events.
+"""The session recordings lane (docs/protocol.md §12): `/s/`, where posthog-js sends `$snapshot` events.
 
 Recordings pass the same stages as v0 events (decoding, batch, keys, stored lines, delivery) and
 differ in their rules and their destination: each event must be a `$snapshot` that names its

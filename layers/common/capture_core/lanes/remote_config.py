@@ -1,4 +1,4 @@
-"""Remote config, feature flags and decide (SPEC §10): what the SDKs ask besides capture.
+"""Remote config, feature flags and decide (docs/protocol.md §10): what the SDKs ask besides capture.
 
 posthog-js reads its remote config before it decides how to send (gzip or not) and whether to
 autocapture; without one it falls back to uncompressed JSON and leaves autocapture off for new

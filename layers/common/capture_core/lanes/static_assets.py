@@ -1,4 +1,4 @@
-"""posthog-js's lazy-loaded scripts (SPEC §10): `/static/<version>/<name>.js` and
+"""posthog-js's lazy-loaded scripts (docs/protocol.md §10): `/static/<version>/<name>.js` and
 `/static/<name>.js?v=<version>`, served from this API's own assets.
 
 A client of a version this API has gets exactly its own version's file. For any other version

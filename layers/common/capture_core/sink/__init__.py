@@ -1,1 +1,1 @@
-"""Stage 5, the sink (SPEC §9): stored lines packed into Firehose records and delivered."""
+"""Stage 5, the sink (docs/protocol.md §9): stored lines packed into Firehose records and delivered."""

@@ -1,4 +1,4 @@
-"""Where stored lines go (SPEC §7, §9): Firehose, and the direct path to S3 for what Firehose
+"""Where stored lines go (docs/protocol.md §7, §9): Firehose, and the direct path to S3 for what Firehose
 cannot take. The sink only packs, sends and accounts; the lines come finished from the events stage.
 
 A line larger than a Firehose record (a recording's full snapshot) goes to S3 at once; the others

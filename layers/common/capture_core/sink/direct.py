@@ -1,4 +1,4 @@
-"""The direct path (SPEC §9): what Firehose cannot take, written by the function itself to S3.
+"""The direct path (docs/protocol.md §9): what Firehose cannot take, written by the function itself to S3.
 
 One gzip'd NDJSON object per request, in the bucket Firehose delivers to, under the stream's own
 prefix evaluated at the time of writing (Firehose evaluates it at its arrival time: the same hour

@@ -1,4 +1,4 @@
-"""Kinesis Data Firehose (SPEC §9): records sent in `PutRecordBatch` calls, and resent until
+"""Kinesis Data Firehose (docs/protocol.md §9): records sent in `PutRecordBatch` calls, and resent until
 Firehose has acknowledged them all or the time given to Firehose is up."""
 
 from __future__ import annotations

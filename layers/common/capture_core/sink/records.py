@@ -1,4 +1,4 @@
-"""Stored lines as Firehose records (SPEC §9): lines packed whole into records, records grouped
+"""Stored lines as Firehose records (docs/protocol.md §9): lines packed whole into records, records grouped
 into PutRecordBatch calls, and what Firehose bills for them. Pure functions of bytes.
 
 Firehose's limits are in `capture_core.limits`.
