@@ -10,7 +10,7 @@ AWS_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY = 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install assets dev reset events recordings query moto test unit integration openapi athena bench bench-record golden sam-env lint format typecheck template-check build deploy clean
+.PHONY: help install assets dev reset sample events recordings query moto test unit integration openapi athena bench bench-record golden sam-env lint format typecheck template-check build deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ reset: ## Forget what `make dev` kept (projects, keys, settings, events, recordi
 	  echo "make dev is running: stop it (Ctrl-C) before make reset"; exit 1; fi
 	rm -rf .capture-local/data
 	@echo "the local stack starts clean next time"
+
+sample: $(LOCAL) ## Send an events/ sample to the running make dev over HTTP (make sample NAME=capture_json)
+	@$(BIN)/python -m capture_local sample $(or $(NAME),$(error say which: make sample NAME=capture_json))
 
 # Without MOTO_PORT given, `make events` finds the running `make dev` from its state file.
 events: $(LOCAL) ## Print the events `make dev` has stored, one JSON object per line

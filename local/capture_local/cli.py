@@ -11,7 +11,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from capture_local import aws, faults, live, names, state
+from capture_local import aws, faults, live, names, samples, state
 from capture_local.functions import function_specs
 from capture_local.stack import LocalStack
 from capture_local.template import Template, TemplateError, resolve
@@ -112,6 +112,22 @@ def stored(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def sample(arguments: argparse.Namespace) -> int:
+    """`sample NAME`: send events/NAME.json to the running stack; print its status and answer."""
+    try:
+        running = state.read()
+        if running is None or not running.get("api_url"):
+            raise state.NotRunning
+        status, body = samples.send(str(running["api_url"]), arguments.name)
+    except (state.NotRunning, OSError) as error:
+        print(f"capture-local: {error}", file=sys.stderr)
+        return 1
+    print(status)
+    if body:
+        print(body)
+    return 0 if status < 500 else 1
+
+
 def sam_env_json(template: Template, moto_port: int = names.DEFAULT_MOTO_PORT) -> str:
     """`local/sam-env.json`, `sam local start-api --env-vars`: per function, what differs locally of
     the variables the template declares (SAM overrides no others): resource names, and the endpoint,
@@ -154,6 +170,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     for lane in ("events", "recordings"):
         commands.add_parser(lane, help=f"print the stored {lane}, one JSON per line").set_defaults(run=stored)
     commands.add_parser("sam-env", help="print local/sam-env.json").set_defaults(run=sam_env)
+    sample_command = commands.add_parser(
+        "sample", help="send events/NAME.json to the running stack over HTTP"
+    )
+    sample_command.add_argument(
+        "name", help="a file of events/, without .json (capture_json, e_gzip_text_plain…)"
+    )
+    sample_command.set_defaults(run=sample)
     arguments = parser.parse_args(argv)
     try:
         return int(arguments.run(arguments))

@@ -22,7 +22,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from capture_local.exchanges import Recorder, Request, Response
 from capture_local.gateway_responses import GatewayResponses
-from capture_local.handlers import Invocation, LocalFunction, events_accepted
+from capture_local.handlers import Invocation, LocalFunction, stored_text
 from capture_local.live import LivePage
 from capture_local.rest_event import ALL_BINARY, build_rest_event
 from capture_local.routing import RouteMap
@@ -124,8 +124,8 @@ class Gateway:
             recorder.record(request, response)
         if self.log is not None:
             output, ms = invocation.output if invocation else [], (time.monotonic() - started) * 1000
-            line = f"{request.method} {urlsplit(target).path} {response.status} {events_accepted(output)}"
-            self.log("\n".join([*(output if self.verbose else []), f"{line} events {ms:.0f} ms"]))
+            line = f"{request.method} {urlsplit(target).path} {response.status} {stored_text(output)}"
+            self.log("\n".join([*(output if self.verbose else []), f"{line} {ms:.0f} ms"]))
         wire = list(response.headers)
         if response.status >= 200 and response.status not in {204, 304}:
             wire.append(("Content-Length", str(len(response.body))))

@@ -101,14 +101,48 @@ def load_handler(spec: FunctionSpec, variables: Mapping[str, str]) -> Handler:
         return getattr(importlib.import_module(module_name), function)  # type: ignore[no-any-return]
 
 
-def events_accepted(lines: list[str]) -> int:
-    """The events an invocation stored, from its EMF metric `EventsAccepted` (0 without one)."""
-    total = 0
+def _metric_totals(lines: list[str]) -> dict[str, float]:
+    """The EMF metrics an invocation published, summed by name."""
+    totals: dict[str, float] = {}
     for line in (line for line in lines if line.startswith('{"_aws"')):
         with suppress(ValueError, TypeError, AttributeError):
-            values = json.loads(line).get("EventsAccepted", 0)  # a list when added more than once
-            total += int(sum(values) if isinstance(values, list) else values)
-    return total
+            document = json.loads(line)
+            names = [
+                metric["Name"]
+                for directive in document["_aws"]["CloudWatchMetrics"]
+                for metric in directive.get("Metrics", [])
+            ] or [name for name in _STORED_METRICS if name in document]
+            for name in names:
+                values = document.get(name, 0)  # a list when added more than once
+                totals[name] = totals.get(name, 0) + float(
+                    sum(values) if isinstance(values, list) else values
+                )
+    return totals
+
+
+# What the log line says an invocation stored, from the metrics it published.
+_STORED_METRICS = (
+    "EventsAccepted",
+    "RecordingEventsAccepted",
+    "RecordingEventsIgnored",
+    "EventsDroppedByQuota",
+    "RecordingEventsDroppedByQuota",
+)
+
+
+def stored_text(lines: list[str]) -> str:
+    """What an invocation stored, in a few words: "3 events", "2 recordings", or why none was."""
+    totals = _metric_totals(lines)
+    recordings = int(totals.get("RecordingEventsAccepted", 0))
+    if recordings:
+        return f"{recordings} recording{'s' * (recordings != 1)}"
+    events = int(totals.get("EventsAccepted", 0))
+    text = f"{events} event{'s' * (events != 1)}"
+    if totals.get("RecordingEventsIgnored"):
+        return f"{text} (recording is off for the project: nothing stored)"
+    if totals.get("EventsDroppedByQuota") or totals.get("RecordingEventsDroppedByQuota"):
+        return f"{text} (the project is over its quota: nothing stored)"
+    return text
 
 
 @dataclass

@@ -424,3 +424,26 @@ def test_a_recorder_gets_each_exchange(template: Template):
 def test_waiting_for_exchanges_that_never_come_fails_after_the_timeout():
     with pytest.raises(AssertionError, match=r"within 0\.01 s"):
         Recorder().wait_for(bool, 0.01)
+
+
+def emf(**values: Any) -> str:
+    metrics = [{"Name": name, "Unit": "Count"} for name in values]
+    document = {"_aws": {"CloudWatchMetrics": [{"Namespace": "x", "Dimensions": [[]], "Metrics": metrics}]}}
+    return json.dumps({**document, **{name: [value] for name, value in values.items()}})
+
+
+@pytest.mark.parametrize(
+    ("published", "said"),
+    [
+        ({"EventsAccepted": 3}, "3 events"),
+        ({"EventsAccepted": 1}, "1 event"),
+        ({"RecordingEventsAccepted": 2}, "2 recordings"),
+        ({"RecordingEventsIgnored": 2}, "0 events (recording is off for the project: nothing stored)"),
+        ({"EventsDroppedByQuota": 5}, "0 events (the project is over its quota: nothing stored)"),
+        ({}, "0 events"),
+    ],
+)
+def test_the_log_says_what_was_stored_and_why_nothing_was(published: dict[str, int], said: str):
+    from capture_local.handlers import stored_text
+
+    assert stored_text([emf(**published)] if published else []) == said

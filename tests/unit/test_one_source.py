@@ -115,3 +115,19 @@ def test_the_docs_and_code_cite_nothing_outside_the_repository():
                 cited = SECTION_CITATION.findall(line)
                 assert cited, f"{path}: {line.strip()}"
                 assert set(cited) <= sections, f"{path}: {line.strip()}"
+
+
+def test_the_performance_prose_agrees_with_the_bench_table():
+    """The prose beside `make bench`'s table quotes it: a ratio it names is the table's, rounded,
+    and "every function starts within 1.5x" holds for every cold start row."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Performance and cost") : readme.index("## Configuration")]
+    table = section[section.index("<!-- bench table") : section.index("<!-- end of bench table")]
+    prose = section.replace(table, "")
+    measured = float(re.search(r"\| handler / \(floor \+ botocore's PutRecordBatch\) \| ([\d.]+)x", table)[1])
+    quoted = float(re.search(r"The handler spends about ([\d.]+)× the floor plus botocore", prose)[1])
+    assert abs(quoted - measured) <= 0.05 + 1e-9, (quoted, measured)
+    cold = re.findall(r"\| cold start \w+_handler \+ first request vs that floor \| [^|]+ = ([\d.]+)x", table)
+    assert cold
+    if "Every function starts within 1.5× of boto3 alone" in prose:
+        assert all(float(ratio) <= 1.5 for ratio in cold), cold

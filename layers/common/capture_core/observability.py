@@ -3,7 +3,7 @@ and X-Ray SDK tracing where an operator turns it on.
 
 `Tracing: Active` in the template gives every request its API Gateway and Lambda segments with
 no SDK in the function. The X-Ray SDK (through Powertools' Tracer) adds subsegments for the AWS
-calls, and adds a third to a half to a cold start (`make bench` measures it), so it is imported
+calls, and adds to every cold start (`make bench` measures how much), so it is imported
 only with `SDK_TRACING=true`.
 """
 

@@ -117,7 +117,7 @@ class Settings:
     )
     sdk_tracing: bool = setting(
         False,
-        "X-Ray SDK subsegments for AWS calls (Powertools' Tracer); adds a third to a half to a "
+        "X-Ray SDK subsegments for AWS calls (Powertools' Tracer); adds to every "
         "cold start. Tracing: Active gives the API Gateway and Lambda segments without it.",
     )
     serve_openapi: bool = setting(
