@@ -173,7 +173,7 @@ def in_process_figures(figures: list[Figure], repeat: int) -> dict[str, float]:
     arrival = Arrival(now=datetime.now(UTC), ip="203.0.113.1", project_id=1, token=TOKEN)
     # stored_lines lets each parsed event go as it is stored: it works on a copy of the list.
     packer = RecordPacker()
-    for line in stored_lines(read_batch(list(batch), "/batch"), arrival, SizeRule(1_024_000, 48 << 20)):
+    for line in stored_lines(read_batch(list(batch)), arrival, SizeRule(1_024_000, 48 << 20)):
         packer.add(line)
     records = packer.records()
     firehose = boto3.session.Session().client("firehose", region_name="us-east-1")
@@ -544,7 +544,7 @@ def usage_counting_figures(figures: list[Figure], repeat: int) -> None:
     from capture_core.usage.counter import count_lines, lines_of
 
     arrival = Arrival(now=datetime.now(UTC), ip="203.0.113.1", project_id=1, token=TOKEN)
-    lines = stored_lines(read_batch(browser_batch(1000), "/batch"), arrival, SizeRule(1_024_000, 48 << 20))
+    lines = stored_lines(read_batch(browser_batch(1000)), arrival, SizeRule(1_024_000, 48 << 20))
     data = gzip.compress(b"".join(line + b"\n" for line in lines))
     seconds = median_seconds(lambda: count_lines(lines_of(BytesIO(data)), EVENTS), repeat)
     figures.append(

@@ -52,7 +52,7 @@ def deliver(stack: LocalStack, prefix: str, sent: list[tuple[int, dict[str, Any]
     lines = []
     for project_id, event in sent:
         arrival = Arrival(now=datetime.now(UTC), ip=None, project_id=project_id, token="phc_usage_test")
-        lines += stored_lines(read_batch([event], "/batch"), arrival, SizeRule(None, 1 << 20))
+        lines += stored_lines(read_batch([event]), arrival, SizeRule(None, 1 << 20))
     body = gzip.compress(b"".join(line + b"\n" for line in lines))
     stack.client("s3").put_object(Bucket=stack.resources.buckets["EventsBucket"], Key=key, Body=body)
     stack.settle()

@@ -17,8 +17,8 @@ from capture_core.api.routes import BATCH_PATHS, CONFIG_PATHS, CONFIG_PREFIXES, 
 from capture_core.auth.keys import KeyStore
 from capture_core.events.cookieless import Cookieless
 from capture_core.events.cookieless_salts import CookielessSalts
-from capture_core.lanes.capture_v0 import utc_now
 from capture_core.lanes.health import Health, stack_checks
+from capture_core.lanes.shared import utc_now
 from capture_core.settings import Settings
 from capture_core.sink.delivery import EventSink, MemorySink
 from capture_core.wiring import FUNCTIONS, Runtime

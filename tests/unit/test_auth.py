@@ -17,7 +17,7 @@ def token(
     headers: dict[str, str] | None = None,
 ) -> str:
     fields = {"api_key": form.encode()} if form else {}
-    return request_token(read_batch(payload, "/batch"), fields, query or {}, headers or {})
+    return request_token(read_batch(payload), fields, query or {}, headers or {})
 
 
 EVENT = {"event": "e", "distinct_id": "u"}

@@ -20,7 +20,7 @@ ARRIVAL = Arrival(now=NOW, ip="203.0.113.9", project_id=7, token="phc_project")
 def stored(
     payload: Any, path: str = "/capture", arrival: Arrival = ARRIVAL, query_sent_at: str | None = None
 ):
-    batch = read_batch(payload, path, query_sent_at)
+    batch = read_batch(payload, engage=path.rstrip("/") == "/engage", query_sent_at=query_sent_at)
     if batch.sent_at is not None or batch.historical_migration:
         arrival = Arrival(
             now=arrival.now,

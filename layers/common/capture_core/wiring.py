@@ -24,7 +24,7 @@ from capture_core.api.routes import (
 from capture_core.auth.keys import KeyStore
 from capture_core.events.cookieless import Cookieless
 from capture_core.events.cookieless_salts import CookielessSalts
-from capture_core.lanes import capture_v0, health
+from capture_core.lanes import capture_v0, health, shared
 from capture_core.lanes.health import Health
 from capture_core.settings import Settings
 from capture_core.sink import direct, firehose
@@ -95,7 +95,7 @@ class Runtime:
 
     keys: KeyStore
     sink: Callable[[str], EventSink]
-    now: Callable[[], datetime] = capture_v0.utc_now
+    now: Callable[[], datetime] = shared.utc_now
     monotonic: Callable[[], float] = time.monotonic
     request_ids: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
     health: Health | None = None  # without it, the capture function serves no /_health
@@ -195,7 +195,12 @@ def config_function(
         request_ids=runtime.request_ids,
     )
     assets = static_assets.StaticAssets(Path(settings.static_assets_dir))
-    remote_config.add_routes(app, lane, settings, assets)
+
+    def sdk_script() -> Path | None:
+        asset = assets.find("array.js", None)
+        return asset.path if asset is not None else None
+
+    remote_config.add_routes(app, lane, settings, sdk_script)
     static_assets.add_routes(app, assets, settings)
     product_apis.add_routes(app, product_apis.ProductApis(runtime.keys), settings)
     return app

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from capture_core.api.routes import ENGAGE_PATH
 from capture_core.errors import InvalidPayload, NoData
 from capture_core.events.timestamps import EPOCH, parse_ms
 
@@ -29,9 +28,10 @@ class Batch:
         return self.attr_prefix.format(i=index) + name
 
 
-def read_batch(payload: Any, path: str, query_sent_at: str | None = None) -> Batch:
-    """Recognise the body shape of docs/protocol.md §3 and return its events (not yet validated)."""
-    is_engage = path.rstrip("/") == ENGAGE_PATH
+def read_batch(payload: Any, *, engage: bool = False, query_sent_at: str | None = None) -> Batch:
+    """Recognise the body shape of docs/protocol.md §3 and return its events (not yet validated).
+    `engage`: the request came to `/engage`, where an object without `event` is a `$identify`."""
+    is_engage = engage
     if isinstance(payload, list):
         batch = Batch(events=_event_objects(payload, "[{i}].", is_engage), attr_prefix="[{i}].")
     elif isinstance(payload, dict) and "batch" in payload:

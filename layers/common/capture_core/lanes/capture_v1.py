@@ -13,18 +13,17 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
 from capture_core import docs, json_codec
 from capture_core.api import responses
-from capture_core.api.request import HttpRequest, current_request, request_headers
+from capture_core.api.request import HttpRequest, current_request
 from capture_core.api.resolver import CaptureResolver, Doc, add_route
 from capture_core.api.routes import V1_PATH
 from capture_core.auth.key_items import PERSONAL_KEY_PREFIX, is_well_formed_key
-from capture_core.auth.keys import KeyStore
 from capture_core.auth.quotas import EVENTS
 from capture_core.decoding.content_encoding import ENCODINGS, inflate
 from capture_core.errors import (
@@ -35,15 +34,13 @@ from capture_core.errors import (
     SinkUnavailable,
     UnsupportedMediaType,
 )
-from capture_core.events.cookieless import Cookieless
 from capture_core.events.lines import DropRules, SizeRule, StoredLines, cookieless_ids
 from capture_core.events.stored import Arrival, normalise_event
 from capture_core.events.timestamps import EPOCH, parse_ms
-from capture_core.lanes.capture_v0 import arrival_of, utc_now
+from capture_core.lanes import shared
 from capture_core.limits import MAX_ID_LENGTH
 from capture_core.observability import metrics
 from capture_core.settings import Settings
-from capture_core.sink.delivery import EventSink
 
 REQUIRED_HEADERS = (
     "PostHog-Sdk-Info",
@@ -261,28 +258,13 @@ class V1Answer:
     retry: bool
 
 
-class CaptureV1:
-    def __init__(
-        self,
-        settings: Settings,
-        keys: KeyStore,
-        sink: EventSink,
-        *,
-        clock: Callable[[], datetime] = utc_now,
-        cookieless: Cookieless | None = None,
-    ) -> None:
-        self._settings = settings
-        self._keys = keys
-        self._sink = sink
-        self._clock = clock
-        self._cookieless = cookieless
-
+class CaptureV1(shared.StoringLane):
     def capture(self, request: HttpRequest, deadline: float) -> V1Answer:
-        now = self._clock()
-        settings = self._settings
+        now = self.clock()
+        settings = self.settings
         headers = read_headers(request.headers)
         # Authenticated before the body is inflated or parsed: a stranger's body costs nothing.
-        project = self._keys.project_key(headers.token)
+        project = self.keys.project_key(headers.token)
         if not request.body:
             raise InvalidPayload("The request has no body.", tag="empty_body")
         try:
@@ -293,7 +275,7 @@ class CaptureV1:
         events, historical = read_batch(json_codec.loads(data))
         # Clock skew is measured against the attempt's own send time.
         sent_at = EPOCH + timedelta(milliseconds=headers.request_ms)
-        arrival = arrival_of(request, project, now, sent_at, historical)
+        arrival = shared.arrival_of(request, project, now, sent_at, historical)
         if project.quotas.limits(EVENTS, now):
             # Each event dropped, naming the quota: a retry could never store it this month.
             metrics.add_metric(name="EventsDroppedByQuota", unit="Count", value=len(events))
@@ -301,7 +283,7 @@ class CaptureV1:
             return V1Answer({event["uuid"].strip(): QUOTA_LIMITED.answer() for event in events}, retry=False)
         drops = DropRules.of(project.settings.drop_distinct_ids, project.settings.drop_event_names, "Events")
         outcomes, lines, line_events = self._store(events, headers, arrival, drops)
-        unsent = self._sink.send(lines, deadline) if lines else []
+        unsent = self.sink.send(lines, deadline) if lines else []
         for position in unsent:
             outcomes[line_events[position]] = Outcome("retry", "not_persisted")
         if line_events and len(unsent) == len(line_events):
@@ -316,7 +298,7 @@ class CaptureV1:
         self, events: list[dict[str, Any]], headers: V1Headers, arrival: Arrival, drops: DropRules | None
     ) -> tuple[list[Outcome], list[bytes], list[int]]:
         """Each event's outcome so far, the stored lines, and which event each line is."""
-        settings = self._settings
+        settings = self.settings
         lines = StoredLines(
             SizeRule(settings.max_event_bytes, settings.max_stored_bytes), len(events), arrival
         )
@@ -332,7 +314,7 @@ class CaptureV1:
                 if drops is not None and drops.drops(stored):
                     outcomes.append(Outcome("drop", "dropped_by_project_rule"))
                     continue
-                dropped = cookieless_ids(stored, arrival, self._cookieless)
+                dropped = cookieless_ids(stored, arrival, self.cookieless)
             except InvalidPayload as error:
                 outcomes.append(Outcome("drop", f"invalid_event: {error.attr or error.detail}"))
                 continue
@@ -377,10 +359,8 @@ def add_routes(
         *,
         required_headers: docs.openapi.V1HeaderParameters = DOCUMENTED_ONLY,
     ) -> Response[str]:
-        remaining = app.lambda_context.get_remaining_time_in_millis() / 1000
-        deadline = clock() + remaining - settings.sink_time_margin_seconds
         request = current_request(app, settings.max_request_bytes)
-        answer = lane.capture(request, deadline=deadline)
+        answer = lane.capture(request, deadline=shared.deadline(app, settings, clock))
         headers = {"PostHog-Request-Id": request.headers["posthog-request-id"].strip()}
         if answer.retry:
             headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -396,12 +376,7 @@ def add_routes(
     )
     add_route(app, V1_PATH, "POST", capture_v1, doc)
 
-    def preflight() -> Response[str]:
-        return responses.preflight(request_headers(app))
-
-    add_route(
-        app, V1_PATH, "OPTIONS", preflight, Doc("CORS preflight", "PREFLIGHT_RESPONSES", "options_v1_events")
-    )
+    shared.add_preflight(app, V1_PATH, "options_v1_events")
 
 
 def v1_errors() -> dict[str, Callable[[CaptureError, Mapping[str, str]], Response[str]]]:

@@ -16,13 +16,14 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 
 from capture_core.api import responses
-from capture_core.api.request import current_request, request_headers
+from capture_core.api.request import current_request
 from capture_core.api.resolver import CaptureResolver, Doc, add_route
 from capture_core.api.routes import FLAG_DEFINITIONS_PATHS, FLAG_REMOTE_CONFIG_PATH, PRODUCT_LISTS
 from capture_core.auth.credentials import bearer_token, config_token
 from capture_core.auth.key_items import PERSONAL_KEY_PREFIX
 from capture_core.auth.keys import KeyStore
 from capture_core.errors import InvalidApiKey, MissingApiKey, NotFound
+from capture_core.lanes import shared
 from capture_core.settings import Settings
 
 NO_DEFINITIONS: dict[str, object] = {"flags": [], "group_type_mapping": {}, "cohorts": {}}
@@ -69,10 +70,6 @@ def add_routes(app: CaptureResolver, lane: ProductApis, settings: Settings) -> N
             lane.product_list(name, request.query.get("token")), request.headers, cache_control=NO_STORE
         )
 
-    def preflight() -> Response[str]:
-        return responses.preflight(request_headers(app))
-
-    preflight_doc = Doc("CORS preflight", "PREFLIGHT_RESPONSES")
     for path in FLAG_DEFINITIONS_PATHS:
         add_route(
             app,
@@ -90,4 +87,4 @@ def add_routes(app: CaptureResolver, lane: ProductApis, settings: Settings) -> N
     )
     for path in PRODUCT_LISTS:
         add_route(app, path, "GET", product_list, Doc("A product's list (empty)", "PRODUCT_LIST_RESPONSES"))
-        add_route(app, path, "OPTIONS", preflight, preflight_doc)
+        shared.add_preflight(app, path)

@@ -12,24 +12,22 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime
 
 from aws_lambda_powertools.event_handler import Response
 
 from capture_core import docs
 from capture_core.api import responses
-from capture_core.api.request import HttpRequest, current_request, request_headers
+from capture_core.api.request import HttpRequest, current_request
 from capture_core.api.resolver import CaptureResolver, Doc, add_route
 from capture_core.api.routes import RECORDINGS_PATH
-from capture_core.auth.keys import KeyStore
 from capture_core.auth.quotas import RECORDINGS
 from capture_core.errors import InvalidPayload
 from capture_core.events.batch import Batch
 from capture_core.events.lines import DropRules, SizeRule, stored_lines
-from capture_core.lanes.capture_v0 import read_request, utc_now
+from capture_core.lanes import shared
 from capture_core.observability import metrics
 from capture_core.settings import Settings
-from capture_core.sink.delivery import EventSink, deliver
+from capture_core.sink.delivery import deliver
 
 # PostHog's capture service holds session ids to this: they name S3 objects and partitions later.
 _SESSION_ID = re.compile(r"[A-Za-z0-9-]{1,70}")
@@ -63,22 +61,14 @@ def check_recording(batch: Batch) -> None:
             )
 
 
-class Recordings:
+class Recordings(shared.StoringLane):
     """Stores every `$snapshot` event of a request in the recordings stream, or raises."""
-
-    def __init__(
-        self, settings: Settings, keys: KeyStore, sink: EventSink, *, clock: Callable[[], datetime] = utc_now
-    ) -> None:
-        self._settings = settings
-        self._keys = keys
-        self._sink = sink
-        self._clock = clock
 
     def capture(self, request: HttpRequest, deadline: float) -> tuple[str, ...]:
         """Store every recording event of `request` by `deadline`, or raise; returns the lanes over
         quota (nothing stored then), for the answer to name."""
-        settings = self._settings
-        batch, project, arrival = read_request(request, self._keys, settings, self._clock())
+        settings = self.settings
+        batch, project, arrival = shared.read_request(request, self.keys, settings, self.clock())
         if project.quotas.limits(RECORDINGS, arrival.now):
             # posthog-js reads `quota_limited` and sends no recording for a minute, then tries again.
             metrics.add_metric(name="RecordingEventsDroppedByQuota", unit="Count", value=len(batch.events))
@@ -93,7 +83,7 @@ class Recordings:
         # A snapshot has no size limit of its own: whatever the request carries is stored.
         rule = SizeRule(max_event_bytes=None, max_total_bytes=settings.max_stored_bytes)
         drops = DropRules.of(project.settings.drop_distinct_ids, (), "RecordingEvents")
-        deliver(self._sink, stored_lines(batch, arrival, rule, drops=drops), deadline)
+        deliver(self.sink, stored_lines(batch, arrival, rule, drops=drops), deadline)
         metrics.add_metric(name="RecordingEventsAccepted", unit="Count", value=len(batch.events))
         return ()
 
@@ -108,16 +98,11 @@ def add_routes(
     """Serve `/s` (with or without a trailing slash)."""
 
     def record(body: docs.openapi.RecordingsBody = None) -> Response[str]:
-        remaining = app.lambda_context.get_remaining_time_in_millis() / 1000
-        deadline = clock() + remaining - settings.sink_time_margin_seconds
         request = current_request(app, settings.max_request_bytes)
-        limited = lane.capture(request, deadline=deadline)
+        limited = lane.capture(request, deadline=shared.deadline(app, settings, clock))
         return responses.success(
             request.headers, beacon=request.query.get("beacon") == "1", quota_limited=limited
         )
-
-    def preflight() -> Response[str]:
-        return responses.preflight(request_headers(app))
 
     add_route(
         app,
@@ -126,10 +111,4 @@ def add_routes(
         record,
         Doc("Session recordings ($snapshot events)", "RECORDINGS_RESPONSES", "post_s", ("s",)),
     )
-    add_route(
-        app,
-        RECORDINGS_PATH,
-        "OPTIONS",
-        preflight,
-        Doc("CORS preflight", "PREFLIGHT_RESPONSES", "options_s", ("s",)),
-    )
+    shared.add_preflight(app, RECORDINGS_PATH, "options_s", ("s",))

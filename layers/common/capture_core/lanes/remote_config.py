@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -27,7 +28,7 @@ from capture_core.auth.project_settings import ProjectSettings, recording_allowe
 from capture_core.auth.quotas import RECORDINGS
 from capture_core.decoding.payload import decode_payload
 from capture_core.errors import InvalidApiKey, MissingApiKey, NotFound
-from capture_core.lanes.static_assets import StaticAssets
+from capture_core.lanes import shared
 from capture_core.settings import Settings
 
 # The capture endpoint posthog-js sends to, and its session recordings' (relative to api_host).
@@ -228,17 +229,21 @@ def _body_token(payload: Any) -> Any:
     return payload["token"] if payload.get("token") is not None else payload.get("api_key")
 
 
-def add_routes(app: CaptureResolver, lane: RemoteConfig, settings: Settings, assets: StaticAssets) -> None:
+def add_routes(
+    app: CaptureResolver, lane: RemoteConfig, settings: Settings, sdk_script: Callable[[], Path | None]
+) -> None:
+    """Serve the remote config, `/flags` and `/decide`; `sdk_script` finds posthog-js's newest
+    `array.js` (the scripts lane's files), which PostHog's snippet loads with the config."""
     """Serve `/array/<token>/config`, `config.js`, `array.js`, `/flags` and `/decide`."""
     max_age = f"public, max-age={settings.remote_config_max_age_seconds}"
 
     def array_js(token: str) -> Response[str]:
         # PostHog's HTML snippet loads the SDK from here: the SDK, then the project's config.
         config = lane.config(token, request_headers(app))
-        sdk = assets.find("array.js", None)
+        sdk = sdk_script()
         if sdk is None:
             raise NotFound("This API has no posthog-js array.js in its assets (run `make assets`).")
-        script = sdk.path.read_text(encoding="utf-8") + "\n" + config_script(config["token"], config)
+        script = sdk.read_text(encoding="utf-8") + "\n" + config_script(config["token"], config)
         return responses.document(
             script,
             request_headers(app),
@@ -268,13 +273,6 @@ def add_routes(app: CaptureResolver, lane: RemoteConfig, settings: Settings, ass
         request = current_request(app, settings.max_request_bytes)
         return responses.document(lane.decide(request), request.headers, cache_control=NO_STORE)
 
-    def preflight() -> Response[str]:
-        return responses.preflight(request_headers(app))
-
-    def config_preflight(token: str) -> Response[str]:
-        return preflight()
-
-    preflight_doc = Doc("CORS preflight", "PREFLIGHT_RESPONSES")
     add_route(
         app, "/array/<token>/config", "GET", config_json, Doc("Remote config (JSON)", "CONFIG_RESPONSES")
     )
@@ -293,7 +291,7 @@ def add_routes(app: CaptureResolver, lane: RemoteConfig, settings: Settings, ass
         Doc("posthog-js with the project's config (PostHog's snippet)", "ARRAY_JS_RESPONSES"),
     )
     for path in ("/array/<token>/config", "/array/<token>/config.js", "/array/<token>/array.js"):
-        add_route(app, path, "OPTIONS", config_preflight, preflight_doc)
+        shared.add_preflight(app, path)
     routes = (
         (FLAGS_PATH, flags, "Feature flags (none)", "FLAGS_RESPONSES"),
         (DECIDE_PATH, decide_route, "Legacy decide (remote config, no flags)", "DECIDE_RESPONSES"),
@@ -302,10 +300,4 @@ def add_routes(app: CaptureResolver, lane: RemoteConfig, settings: Settings, ass
         name = path.strip("/")
         for method in ("GET", "POST"):
             add_route(app, path, method, route, Doc(summary, answers, f"{method.lower()}_{name}", (name,)))
-        add_route(
-            app,
-            path,
-            "OPTIONS",
-            preflight,
-            Doc("CORS preflight", "PREFLIGHT_RESPONSES", f"options_{name}", (name,)),
-        )
+        shared.add_preflight(app, path, f"options_{name}", (name,))

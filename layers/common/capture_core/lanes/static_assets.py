@@ -21,6 +21,7 @@ from capture_core.api import responses
 from capture_core.api.request import request_headers
 from capture_core.api.resolver import CaptureResolver, Doc, add_route
 from capture_core.errors import NotFound
+from capture_core.lanes import shared
 from capture_core.settings import Settings
 
 MANIFEST = "files.json"
@@ -98,12 +99,6 @@ def add_routes(app: CaptureResolver, assets: StaticAssets, settings: Settings) -
     def unversioned(name: str, v: docs.openapi.ScriptVersion = None) -> Response[str]:
         return serve(name, app.current_event.get_query_string_value("v"))
 
-    def versioned_preflight(version: str, name: str) -> Response[str]:
-        return responses.preflight(request_headers(app))
-
-    def unversioned_preflight(name: str) -> Response[str]:
-        return responses.preflight(request_headers(app))
-
     add_route(
         app,
         "/static/<version>/<name>",
@@ -114,13 +109,5 @@ def add_routes(app: CaptureResolver, assets: StaticAssets, settings: Settings) -
     add_route(
         app, "/static/<name>", "GET", unversioned, Doc("A posthog-js script (?v=version)", "SCRIPT_RESPONSES")
     )
-    add_route(
-        app,
-        "/static/<version>/<name>",
-        "OPTIONS",
-        versioned_preflight,
-        Doc("CORS preflight", "PREFLIGHT_RESPONSES"),
-    )
-    add_route(
-        app, "/static/<name>", "OPTIONS", unversioned_preflight, Doc("CORS preflight", "PREFLIGHT_RESPONSES")
-    )
+    shared.add_preflight(app, "/static/<version>/<name>")
+    shared.add_preflight(app, "/static/<name>")
