@@ -30,6 +30,7 @@ import boto3
 import click
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 from capture_core.aws_errors import error_code
+from capture_core.sink.firehose import RETRYABLE_ERROR_CODES
 from capture_core.sink.records import plan_calls
 
 # The error prefixes of template.yaml's two streams, and the stack output naming each stream.
@@ -105,7 +106,7 @@ def put_all(
                     DeliveryStreamName=stream, Records=[{"Data": record} for record in batch]
                 )
             except ClientError as error:
-                if error_code(error) not in {"ServiceUnavailableException", "ThrottlingException"}:
+                if error_code(error) not in RETRYABLE_ERROR_CODES:
                     raise
                 failed.extend(batch)
                 continue

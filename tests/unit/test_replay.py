@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from capture_admin import replay as tool
 from capture_core.limits import FIREHOSE_MAX_RECORDS_PER_CALL
+from capture_core.sink.firehose import RETRYABLE_ERROR_CODES
 from capture_local.template import Template
 
 
@@ -196,3 +197,24 @@ def test_the_error_prefixes_are_the_templates():
     }
     assert prefixes == set(tool.STREAM_OUTPUTS)
     assert set(tool.STREAM_OUTPUTS.values()) <= set(template.document["Outputs"])
+
+
+class FailsOnce(FakeFirehose):
+    """Refuses its first call with `code`, then takes every record."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self.code: str | None = code
+
+    def put_record_batch(self, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> dict[str, Any]:
+        if self.code is not None:
+            code, self.code = self.code, None
+            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, "PutRecordBatch")
+        return super().put_record_batch(DeliveryStreamName, Records)
+
+
+@pytest.mark.parametrize("code", sorted(RETRYABLE_ERROR_CODES))
+def test_a_call_refused_for_a_reason_the_sink_retries_is_retried_here_too(code: str):
+    firehose = FailsOnce(code)
+    summary = run(FakeS3(OBJECTS), firehose)
+    assert (summary.sent, summary.failed) == (3, 0)
