@@ -1,11 +1,27 @@
-"""Which token a request is sent with (docs/protocol.md §5): its sources, their precedence, and its format."""
+"""Which token a request is sent with (docs/protocol.md §5, §10, §11): every source and its
+precedence, and the key's shape, checked here once.
+
+- v0 capture and recordings (`request_token`): the envelope's `api_key`/`token`, then the events'
+  (all alike), then a form field, the query, `Authorization: Bearer`. A key of another shape is 401.
+- Capture v1 (`v1_token`): `Authorization: Bearer` only, and never a personal key, as PostHog's v1.
+- Remote config, flags and the product APIs (`config_token`): the body's `token`/`api_key`, the
+  path, then beside the payload; a malformed one is 400, not 401, since such a request names no
+  project at all (PostHog's flags service answers the same).
+- Flag definitions (`personal_token`): the Bearer personal key local evaluation sends.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from capture_core.auth.key_items import MAX_KEY_LENGTH, MAX_PROJECT_ID, is_well_formed_key, project_id_from
+from capture_core.auth.key_items import (
+    MAX_KEY_LENGTH,
+    MAX_PROJECT_ID,
+    PERSONAL_KEY_PREFIX,
+    is_well_formed_key,
+    project_id_from,
+)
 from capture_core.errors import InconsistentApiKeys, InvalidApiKey, InvalidPayload, MissingApiKey
 from capture_core.events.batch import Batch, event_token
 
@@ -99,6 +115,27 @@ def config_token(
     if not token or not is_well_formed_key(token):
         raise InvalidPayload("The project API key is malformed: keys are made of letters, digits, _ and -.")
     return token
+
+
+def v1_token(authorization: str) -> str:
+    """Capture v1's key, from its `Authorization` value: a Bearer project key, else why not."""
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidPayload("Authorization must use the Bearer scheme.", tag="invalid_header_value")
+    token = token.strip()
+    if not is_well_formed_key(token) or token.startswith(PERSONAL_KEY_PREFIX):
+        raise InvalidApiKey("The provided API token is not valid.", tag="invalid_api_token")
+    return token
+
+
+def personal_token(headers: Mapping[str, str]) -> str:
+    """The personal key a flag definitions request sends as `Authorization: Bearer phx_…`."""
+    secret = bearer_token(headers) or ""
+    if not secret.startswith(PERSONAL_KEY_PREFIX):
+        raise (InvalidApiKey if secret else MissingApiKey)(
+            "Flag definitions need a personal API key: send `Authorization: Bearer phx_…`."
+        )
+    return _checked(secret)
 
 
 def request_project_id(batch: Batch, query: Mapping[str, str]) -> int | None:

@@ -112,6 +112,13 @@ def _dynamodb_failure(error: Exception) -> AuthUnavailable:
 _MISSING = object()
 
 
+def _guard(token: str) -> None:
+    """The store's own guard, whatever its caller checked: a string outside the keys' alphabet is
+    never looked up, so it can never name another kind of item."""
+    if not is_well_formed_key(token):
+        raise InvalidApiKey("The API key is not valid: keys are made of letters, digits, _ and -.")
+
+
 class KeyStore:
     """Resolves tokens to projects. Caches hits and misses, so a flood of unknown tokens costs at
     most one GetItem per distinct token per TTL; keeps the last answer per item to serve it while
@@ -135,16 +142,19 @@ class KeyStore:
 
     def project_for(self, token: str, project_id: int | None = None) -> Project:
         """The project `token` writes to (`project_id` chooses one for a personal key)."""
-        if not is_well_formed_key(token):
-            raise InvalidApiKey("The API key is not valid: keys are made of letters, digits, _ and -.")
+        _guard(token)
         if token.startswith(PERSONAL_KEY_PREFIX):
             return self._project_for_personal_key(token, project_id)
-        return self.project_key(token)
+        return self._project_key(token)
 
     def project_key(self, token: str) -> Project:
         """The project of an active project key (never a personal key); else `InvalidApiKey`."""
-        if not is_well_formed_key(token) or token.startswith(PERSONAL_KEY_PREFIX):
+        _guard(token)
+        if token.startswith(PERSONAL_KEY_PREFIX):
             raise InvalidApiKey("The API key is not a project API key.")
+        return self._project_key(token)
+
+    def _project_key(self, token: str) -> Project:
         project = self._cached(PROJECT_KEY, token, lambda item: _read_project_key(token, item))
         if project is None:
             raise InvalidApiKey("The API key is not valid: it is unknown or has been revoked.")

@@ -23,12 +23,11 @@ from capture_core.api import responses
 from capture_core.api.request import HttpRequest, current_request
 from capture_core.api.resolver import CaptureResolver, Doc, add_route
 from capture_core.api.routes import V1_PATH
-from capture_core.auth.key_items import PERSONAL_KEY_PREFIX, is_well_formed_key
+from capture_core.auth.credentials import v1_token
 from capture_core.auth.quotas import EVENTS
 from capture_core.decoding.content_encoding import ENCODINGS, inflate
 from capture_core.errors import (
     CaptureError,
-    InvalidApiKey,
     InvalidPayload,
     MissingApiKey,
     SinkUnavailable,
@@ -101,12 +100,7 @@ def read_headers(headers: Mapping[str, str]) -> V1Headers:
         raise InvalidPayload(
             f"Required headers are missing: {', '.join(missing)}.", tag="missing_required_headers"
         )
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise _bad_header("Authorization must use the Bearer scheme.")
-    token = token.strip()
-    if not is_well_formed_key(token) or token.startswith(PERSONAL_KEY_PREFIX):
-        raise InvalidApiKey("The provided API token is not valid.", tag="invalid_api_token")
+    token = v1_token(authorization)
     media_type = headers["content-type"].split(";", 1)[0].strip().lower()
     if media_type != "application/json":
         raise UnsupportedMediaType(f"Content-Type must be application/json, not {media_type!r}.")

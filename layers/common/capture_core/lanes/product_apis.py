@@ -13,16 +13,17 @@ experiments, so each answer is the truthful empty one, never a 404 an SDK would 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_lambda_powertools.event_handler import Response
 
 from capture_core.api import responses
 from capture_core.api.request import current_request
 from capture_core.api.resolver import CaptureResolver, Doc, add_route
 from capture_core.api.routes import FLAG_DEFINITIONS_PATHS, FLAG_REMOTE_CONFIG_PATH, PRODUCT_LISTS
-from capture_core.auth.credentials import bearer_token, config_token
-from capture_core.auth.key_items import PERSONAL_KEY_PREFIX
+from capture_core.auth.credentials import config_token, personal_token
 from capture_core.auth.keys import KeyStore
-from capture_core.errors import InvalidApiKey, MissingApiKey, NotFound
+from capture_core.errors import NotFound
 from capture_core.lanes import shared
 from capture_core.settings import Settings
 
@@ -35,15 +36,10 @@ class ProductApis:
     def __init__(self, keys: KeyStore) -> None:
         self._keys = keys
 
-    def definitions(self, query_token: str | None, authorization: str | None) -> dict[str, object]:
+    def definitions(self, query_token: str | None, headers: Mapping[str, str]) -> dict[str, object]:
         """No flag definitions, for a personal key scoped to the token's project; else 401."""
         project = self._keys.project_key(config_token(query_token))
-        secret = authorization or ""
-        if not secret.startswith(PERSONAL_KEY_PREFIX):
-            raise (InvalidApiKey if secret else MissingApiKey)(
-                "Flag definitions need a personal API key: send `Authorization: Bearer phx_…`."
-            )
-        self._keys.project_for(secret, project.project_id)  # 401 unless scoped to the project
+        self._keys.project_for(personal_token(headers), project.project_id)  # 401 unless scoped to it
         return NO_DEFINITIONS
 
     def product_list(self, name: str, query_token: str | None) -> dict[str, object]:
@@ -57,7 +53,7 @@ def add_routes(app: CaptureResolver, lane: ProductApis, settings: Settings) -> N
 
     def flag_definitions() -> Response[str]:
         request = current_request(app, settings.max_request_bytes)
-        answer = lane.definitions(request.query.get("token"), bearer_token(request.headers))
+        answer = lane.definitions(request.query.get("token"), request.headers)
         return responses.document(answer, request.headers, cache_control=NO_STORE)
 
     def flag_remote_config(key: str) -> Response[str]:
