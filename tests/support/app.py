@@ -13,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from capture_core.api.resolver import without_base_path
-from capture_core.api.routes import BATCH_PATHS, CONFIG_PATHS, CONFIG_PREFIXES, RECORDINGS_PATH, V1_PATH
+from capture_core.api.routes import function_for
 from capture_core.auth.keys import KeyStore
 from capture_core.events.cookieless import Cookieless
 from capture_core.events.cookieless_salts import CookielessSalts
@@ -80,17 +80,8 @@ class CaptureApp:
         }
 
     def function_for(self, path: str) -> str:
-        """Which function API Gateway sends `path` to (template.yaml's routes), under the custom
-        domain's base path too."""
-        path = without_base_path(path, self.settings.api_base_path)
-        bare = path.rstrip("/")
-        if bare in (*BATCH_PATHS, V1_PATH):
-            return "batch"
-        if bare == RECORDINGS_PATH:
-            return "recordings"
-        if bare in CONFIG_PATHS or path.startswith(CONFIG_PREFIXES):
-            return "config"
-        return "capture"
+        """Which function API Gateway sends `path` to, under the custom domain's base path too."""
+        return function_for(without_base_path(path, self.settings.api_base_path))
 
     def invoke(self, event: Mapping[str, Any], timeout_s: float = 15.0) -> Answer:
         function = self.function_for(event["path"])

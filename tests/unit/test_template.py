@@ -7,15 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from capture_core.api.routes import (
-    BATCH_PATHS,
-    CAPTURE_PATHS,
-    CONFIG_PATHS,
-    CONFIG_PREFIXES,
-    HEALTH_PATH,
-    RECORDINGS_PATH,
-    V1_PATH,
-)
+from capture_core.api.routes import FUNCTION_RESOURCES, function_for
 from capture_core.settings import Settings
 from capture_local.template import Template
 
@@ -33,18 +25,26 @@ def api_paths(template: Template, function: str) -> set[str]:
     return {event["Properties"]["Path"] for event in events if event["Type"] == "Api"}
 
 
-def test_capture_function_serves_the_capture_routes_the_health_check_and_every_unknown_path(
-    template: Template,
-):
-    assert api_paths(template, "CaptureFunction") == set(CAPTURE_PATHS) | {HEALTH_PATH} | CATCH_ALL
+@pytest.mark.parametrize("function", sorted(FUNCTION_RESOURCES))
+def test_each_function_serves_the_resources_the_route_table_gives_it(template: Template, function: str):
+    assert api_paths(template, f"{function.capitalize()}Function") == set(FUNCTION_RESOURCES[function])
 
 
-def test_batch_function_serves_the_batch_route_and_capture_v1(template: Template):
-    assert api_paths(template, "BatchFunction") == set(BATCH_PATHS) | {V1_PATH}
+@pytest.mark.parametrize(
+    ("path", "function"),
+    [
+        ("/e/", "capture"), ("/i/v0/e", "capture"), ("/_health", "capture"), ("/", "capture"),
+        ("/nothing/here", "capture"), ("/batch/", "batch"), ("/i/v1/analytics/events/", "batch"),
+        ("/s/", "recordings"), ("/flags/", "config"), ("/flags/definitions", "config"),
+        ("/array/phc_x/config.js", "config"), ("/static/1.0/recorder.js", "config"),
+        ("/api/surveys/", "config"), ("/apix", "capture"),
+    ],
+)  # fmt: skip
+def test_a_path_reaches_the_function_api_gateway_sends_it_to(path: str, function: str):
+    assert function_for(path) == function
 
 
 def test_recordings_function_serves_s_and_writes_only_its_stream(template: Template):
-    assert api_paths(template, "RecordingsFunction") == {RECORDINGS_PATH}
     assert grants(template, "RecordingsFunction") == {
         ("firehose:PutRecordBatch", "RecordingsStream.Arn"),
         ("s3:PutObject", "${EventsBucket.Arn}/recordings/*/direct-*"),
@@ -64,11 +64,6 @@ def test_recordings_have_their_own_prefix_and_retention(template: Template):
         {"Ref": "RecordingsRetentionDays"},
     )
     assert rules["ExpireRawEvents"]["Prefix"] == "events/"
-
-
-def test_config_function_serves_config_flags_decide_and_scripts(template: Template):
-    prefixes = CONFIG_PREFIXES
-    assert api_paths(template, "ConfigFunction") == set(CONFIG_PATHS) | {f"{p}{{proxy+}}" for p in prefixes}
 
 
 FUNCTIONS = ("CaptureFunction", "BatchFunction", "ConfigFunction", "RecordingsFunction")

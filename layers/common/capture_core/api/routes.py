@@ -31,3 +31,33 @@ CONFIG_PREFIXES = (CONFIG_PREFIX, STATIC_PREFIX, API_PREFIX)
 HEALTH_PATH = "/_health"
 
 ALLOWED_METHODS = ("GET", "POST", "OPTIONS")
+
+# Which function serves which API resource, once: template.yaml declares each function's `Api`
+# events as these resources (a greedy one as `<prefix>{proxy+}`), and a test holds the two equal.
+# The capture function also takes the root and every path no other resource takes (it answers 404).
+CATCH_ALL = ("/", "/{proxy+}")
+FUNCTION_RESOURCES: dict[str, tuple[str, ...]] = {
+    "capture": (*CAPTURE_PATHS, HEALTH_PATH, *CATCH_ALL),
+    "batch": (*BATCH_PATHS, V1_PATH),
+    "recordings": (RECORDINGS_PATH,),
+    "config": (*CONFIG_PATHS, *(f"{prefix}{{proxy+}}" for prefix in CONFIG_PREFIXES)),
+}
+
+
+def function_for(path: str) -> str:
+    """The function API Gateway sends `path` to: a literal resource first (one trailing slash
+    ignored), else the longest greedy prefix, else the catch-all."""
+    bare = path.rstrip("/") or "/"
+    literal = {resource: name for name, resources in FUNCTION_RESOURCES.items() for resource in resources}
+    if bare in literal and not bare.endswith("{proxy+}"):
+        return literal[bare]
+    greedy = sorted(
+        (
+            (resource.removesuffix("{proxy+}"), name)
+            for name, resources in FUNCTION_RESOURCES.items()
+            for resource in resources
+            if resource.endswith("{proxy+}")
+        ),
+        key=lambda pair: -len(pair[0]),
+    )
+    return next(name for prefix, name in greedy if path.startswith(prefix))
