@@ -9,8 +9,8 @@ import typing
 from pathlib import Path
 
 from capture_core import errors, limits
-from capture_core.api.responses import V1_TAGS
 from capture_core.docs import models, openapi
+from capture_core.lanes.capture_v1 import V1_TAGS
 from capture_core.limits import size_text
 from capture_core.observability import NO_METRICS_WARNING
 from capture_core.settings import Settings

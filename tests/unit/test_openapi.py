@@ -11,7 +11,7 @@ import pytest
 from capture_admin.openapi import generated
 from capture_core.api.routes import BATCH_PATHS, CAPTURE_PATHS, HEALTH_PATH, V1_PATH
 from capture_core.events.stored import STORED_FIELDS
-from capture_core.lanes.capture_v1 import REQUIRED_HEADERS
+from capture_core.lanes.v1_request import REQUIRED_HEADERS
 from openapi_spec_validator import validate
 
 ROOT = Path(__file__).resolve().parents[2]

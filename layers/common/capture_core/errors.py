@@ -20,7 +20,7 @@ class CaptureError(Exception):
         self.detail = detail
         self.attr = attr
         # Capture v1 names its errors more finely (`missing_required_headers`, ...); `tag`
-        # overrides the v1 name this error's code maps to (responses.V1_TAGS).
+        # overrides the v1 name this error's code maps to (lanes.capture_v1.V1_TAGS).
         self.tag = tag
 
 
