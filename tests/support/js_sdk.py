@@ -5,6 +5,7 @@ open while the test waits for requests that outlive their page (beacons)."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import queue
@@ -44,17 +45,53 @@ def require_chromium() -> None:
         pytest.fail(f"{CHROMIUM} is missing (run `make chromium`)", pytrace=False)
 
 
+_shared_browser: dict[str, Any] = {}
+
+
+def shared_browser() -> str:
+    """The WebSocket endpoint of the session's one Chromium (tests/sdk/js/browser_server.mjs),
+    started on first use and closed when the session ends: every browser driver connects to it
+    for a context of its own instead of starting a browser."""
+    if "endpoint" not in _shared_browser:
+        process = subprocess.Popen(
+            ["node", "browser_server.mjs", "--chromium", str(CHROMIUM)],
+            cwd=JS_DIR,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert process.stdout is not None
+        endpoint = process.stdout.readline().strip()
+        if not endpoint.startswith("ws://"):
+            process.kill()
+            pytest.fail(f"the shared Chromium did not start (it printed {endpoint!r})")
+        _shared_browser.update(endpoint=endpoint, process=process)
+
+        def close() -> None:
+            assert process.stdin is not None
+            process.stdin.close()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+        atexit.register(close)
+    return str(_shared_browser["endpoint"])
+
+
 @contextmanager
 def running_driver(
     script: str, *args: str, timeout: float, environment: Mapping[str, str] | None = None
 ) -> Iterator[dict[str, Any]]:
     """Runs `node <script> <args>` in tests/sdk/js (with these environment variables besides the
     process's own) and yields its report; on exit, lets it finish."""
+    shared = {"CAPTURE_BROWSER_WS": shared_browser()} if script.startswith("browser_") else {}
     with tempfile.TemporaryFile(mode="w+") as stderr:
         process = subprocess.Popen(
             ["node", script, *args],
             cwd=JS_DIR,
-            env={**os.environ, **(environment or {})},
+            env={**os.environ, **shared, **(environment or {})},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr,

@@ -15,13 +15,12 @@
 // outlive their page) are answered before Chromium exits.
 
 import { createServer } from 'node:http'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { gunzipSync } from 'node:zlib'
-import { chromium } from 'playwright-core'
+import { openContext } from './browser.mjs'
 
 const require = createRequire(import.meta.url)
 
@@ -46,16 +45,6 @@ const apiHost = args['api-host'].replace(/\/$/, '')
 const beacon = scenario.startsWith('beacon')
 
 // The machine has no network: without these Chromium keeps calling Google's services.
-const CHROMIUM_ARGS = [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-]
 
 const bundle = readFileSync(join(require.resolve('posthog-js/package.json'), '..', 'dist', 'array.full.js'))
 const page = (title, head = '') =>
@@ -165,24 +154,17 @@ const stdinClosed = new Promise((resolve) => {
     process.stdin.on('end', resolve).on('error', resolve).resume()
 })
 
-// A fresh profile for every run.
-const profile = mkdtempSync(join(tmpdir(), 'capture-sdk-chromium-'))
 const report = { scenario, page_origin: null, sent: [], requests: [], console: [], page_errors: [], request_errors: [], error: null }
 
 async function main() {
     const pages = await servePages()
     const pageOrigin = `http://127.0.0.1:${pages.address().port}`
     report.page_origin = pageOrigin
-    let context
+    let opened
     try {
-        context = await chromium.launchPersistentContext(profile, {
-            executablePath: args.chromium,
-            headless: true,
-            args: CHROMIUM_ARGS,
-            timeout: timeoutMs,
-        })
-        context.setDefaultTimeout(timeoutMs)
-        const tab = context.pages()[0] ?? (await context.newPage())
+        // A fresh context for every run: no cookie or storage of another.
+        opened = await openContext({ executablePath: args.chromium, timeoutMs })
+        const { context, tab } = opened
         tab.on('console', (message) => report.console.push({ type: message.type(), text: message.text() }))
         tab.on('pageerror', (error) => report.page_errors.push(String(error)))
 
@@ -244,16 +226,14 @@ async function main() {
     }
     process.stdout.write(JSON.stringify(report) + '\n')
     await stdinClosed
-    await context?.close().catch(() => {})
+    await opened?.close()
     pages.close()
-    rmSync(profile, { recursive: true, force: true })
 }
 
 // Nothing may hang: whatever happens, the process ends.
 setTimeout(() => {
     report.error = `gave up after ${3 * timeoutMs} ms`
     process.stdout.write(JSON.stringify(report) + '\n')
-    rmSync(profile, { recursive: true, force: true })
     process.exit(2)
 }, 3 * timeoutMs).unref()
 await main()

@@ -23,12 +23,11 @@
 // posthog-js's ids. The browser stays open until stdin closes.
 
 import { createServer } from 'node:http'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { chromium } from 'playwright-core'
+import { openContext } from './browser.mjs'
 
 const require = createRequire(import.meta.url)
 const { values: args } = parseArgs({
@@ -57,10 +56,6 @@ if (!args['api-host'] || !args.token || !args['distinct-id'] || !['posthog-js', 
 }
 const apiHost = args['api-host'].replace(/\/$/, '')
 const timeoutMs = Number(args['timeout-ms'])
-const CHROMIUM_ARGS = [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-]
 
 const sdkDir = join(require.resolve(`${args.sdk}/package.json`), '..')
 const sdkVersion = JSON.parse(readFileSync(join(sdkDir, 'package.json'), 'utf8')).version
@@ -110,20 +105,15 @@ async function until(condition, what) {
 }
 
 const stdinClosed = new Promise((resolve) => process.stdin.on('end', resolve).on('error', resolve).resume())
-const profile = mkdtempSync(join(tmpdir(), 'capture-sdk-chromium-'))
 const report = { sdk: args.sdk, sdk_version: sdkVersion, requests: [], console: [], page_errors: [], ids: {}, products: null, error: null }
 
 async function main() {
     const server = await servePage()
     const origin = `http://127.0.0.1:${server.address().port}`
-    let context
+    let opened
     try {
-        context = await chromium.launchPersistentContext(profile, {
-            executablePath: args.chromium, headless: true, args: CHROMIUM_ARGS, timeout: timeoutMs,
-            ...(args['user-agent'] ? { userAgent: args['user-agent'] } : {}),
-        })
-        context.setDefaultTimeout(timeoutMs)
-        const tab = context.pages()[0] ?? (await context.newPage())
+        opened = await openContext({ executablePath: args.chromium, timeoutMs, userAgent: args['user-agent'] })
+        const { context, tab } = opened
         tab.on('console', (message) => report.console.push({ type: message.type(), text: message.text() }))
         tab.on('pageerror', (error) => report.page_errors.push(String(error)))
         const toApi = (request) => request.url().startsWith(`${apiHost}/`)
@@ -214,15 +204,13 @@ async function main() {
     }
     process.stdout.write(JSON.stringify(report) + '\n')
     await stdinClosed
-    await context?.close().catch(() => {})
+    await opened?.close()
     server.close()
-    rmSync(profile, { recursive: true, force: true })
 }
 
 setTimeout(() => {
     report.error = `gave up after ${3 * timeoutMs} ms`
     process.stdout.write(JSON.stringify(report) + '\n')
-    rmSync(profile, { recursive: true, force: true })
     process.exit(2)
 }, 3 * timeoutMs).unref()
 await main()

@@ -8,12 +8,11 @@
 // stored JSON its row expanded to, and the distinct ids listed once filtered by ID.
 
 import { createServer } from 'node:http'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { chromium } from 'playwright-core'
+import { openContext } from './browser.mjs'
 
 const require = createRequire(import.meta.url)
 const { values: args } = parseArgs({
@@ -34,7 +33,6 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>shop</titl
 <script>posthog.init(${JSON.stringify(args.token)}, { api_host: ${JSON.stringify(apiHost)}, opt_out_useragent_filter: true })</script>
 </head><body><h1>Warm socks</h1></body></html>`
 const report = { shown: false, reloaded: null, stored: null, filtered: null, error: null }
-const profile = mkdtempSync(join(tmpdir(), 'capture-live-chromium-'))
 const stdinClosed = new Promise((resolve) => process.stdin.on('end', resolve).on('error', resolve).resume())
 
 async function main() {
@@ -45,14 +43,10 @@ async function main() {
         })
         s.listen(0, '127.0.0.1', () => resolve(s))
     })
-    let context
+    let opened
     try {
-        context = await chromium.launchPersistentContext(profile, {
-            executablePath: args.chromium, headless: true, timeout: timeoutMs,
-            args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-        })
-        context.setDefaultTimeout(timeoutMs)
-        const live = context.pages()[0] ?? (await context.newPage())
+        opened = await openContext({ executablePath: args.chromium, timeoutMs })
+        const { context, tab: live } = opened
         await live.goto(`${apiHost}/_local/events`, { waitUntil: 'load' })
         await live.waitForFunction(() => /stored/.test(document.getElementById('status').textContent))
         const since = await live.evaluate(() => window.liveSince)
@@ -84,9 +78,8 @@ async function main() {
     }
     process.stdout.write(JSON.stringify(report) + '\n')
     await stdinClosed
-    await context?.close().catch(() => {})
+    await opened?.close()
     server.close()
-    rmSync(profile, { recursive: true, force: true })
 }
 
 setTimeout(() => {
