@@ -6,6 +6,7 @@ and answers unknown paths (404) and methods (405) in the contract's format.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -117,13 +118,15 @@ def create_resolver(
 
 @dataclass(frozen=True, slots=True)
 class Doc:
-    """How the OpenAPI document describes a route; `responses` names its answers in
-    `capture_core.docs.openapi` (read only when documenting)."""
+    """How the OpenAPI document describes a route; `responses` names its answers and `parameters`
+    the signature of its query, header and body parameters, both in `capture_core.docs.openapi`
+    (read only when documenting: the handlers themselves take their path's parameters only)."""
 
     summary: str
     responses: str
     operation_id: str | None = None
     tags: tuple[str, ...] = ()
+    parameters: str | None = None
 
 
 def add_route(app: CaptureResolver, path: str, method: str, handler: Any, doc: Doc | None = None) -> None:
@@ -139,9 +142,31 @@ def add_route(app: CaptureResolver, path: str, method: str, handler: Any, doc: D
             fields["operation_id"] = doc.operation_id
         if doc.tags:
             fields["tags"] = list(doc.tags)
+        handler = _documented(handler, path, getattr(openapi, doc.parameters) if doc.parameters else None)
     app.add(path, method, handler, **fields)
     if method == "GET" and not app.documented:  # HEAD is GET's: the document names GET only
         app.add(path, "HEAD", _without_body(handler))
+
+
+def _documented(
+    handler: Callable[..., Response[str]], path: str, parameters: Callable[..., None] | None
+) -> Callable[..., Response[str]]:
+    """`handler` with the signature Powertools documents: the path's parameters by name, then
+    those of `parameters` (a signature in `capture_core.docs.openapi`)."""
+    names = re.findall(r"<(\w+)>", path)
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    signature = [inspect.Parameter(name, keyword, annotation=str) for name in names]
+    if parameters is not None:
+        declared = inspect.signature(parameters, eval_str=True).parameters.values()
+        signature += [parameter.replace(kind=keyword) for parameter in declared]
+
+    def documented(**values: Any) -> Response[str]:
+        return handler(**{name: values[name] for name in names})
+
+    # Its name too: Powertools derives an operation id from it where the route names none.
+    documented.__name__ = documented.__qualname__ = handler.__name__
+    documented.__signature__ = inspect.Signature(signature, return_annotation=Response[str])  # type: ignore[attr-defined]
+    return documented
 
 
 def _without_body(handler: Callable[..., Response[str]]) -> Callable[..., Response[str]]:

@@ -244,6 +244,44 @@ RecordingsBody = Annotated[
     list[SnapshotEvent] | None,
     Body(description="$snapshot events: a JSON array, gzip'd as text/plain by posthog-js."),
 ]
+
+
+# The parameters each route documents, as signatures only (a route's `Doc.parameters` names one;
+# its path parameters come from the path). The lanes read their requests themselves, since they
+# accept more encodings than a schema can describe, so their handlers declare none of these.
+def v0_capture_post(
+    body: PostBody = None,
+    *,
+    ip: Ip = None,
+    compression: Compression = None,
+    data: Data = None,
+    beacon: Beacon = None,
+    sent_at: SentAt = None,
+) -> None: ...
+
+
+def v0_capture_get(
+    data: Data = None,
+    *,
+    ip: Ip = None,
+    compression: Compression = None,
+    beacon: Beacon = None,
+    sent_at: SentAt = None,
+) -> None: ...
+
+
+def v1_capture(body: V1Body = None, *, required_headers: V1HeaderParameters) -> None: ...
+
+
+def recordings(body: RecordingsBody = None) -> None: ...
+
+
+def flags(version: FlagsVersion = None, with_config: WithConfig = None) -> None: ...
+
+
+def script(v: ScriptVersion = None) -> None: ...
+
+
 _V1_ERROR = {"application/json": {"model": V1ErrorResponse}}
 V1_RESPONSES: dict[int, Any] = {
     200: {

@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 
 from aws_lambda_powertools.event_handler import Response
 
-from capture_core import docs
 from capture_core.api import responses
 from capture_core.api.request import HttpRequest, current_request
 from capture_core.api.resolver import CaptureResolver, Doc, add_route
@@ -53,45 +52,21 @@ def add_routes(
 ) -> None:
     """Serve `paths` (with or without a trailing slash) with the v0 capture lane."""
 
-    def capture() -> Response[str]:
+    def capture_route() -> Response[str]:
         request = current_request(app, settings.max_request_bytes)
         lane.capture(request, deadline=shared.deadline(app, settings, clock))
         return responses.success(request.headers, beacon=request.query.get("beacon") == "1")
 
-    # The parameters document the routes (OpenAPI); the lane reads the request itself, since it
-    # accepts more encodings than a schema can describe.
-    def capture_post(
-        body: docs.openapi.PostBody = None,
-        *,
-        ip: docs.openapi.Ip = None,
-        compression: docs.openapi.Compression = None,
-        data: docs.openapi.Data = None,
-        beacon: docs.openapi.Beacon = None,
-        sent_at: docs.openapi.SentAt = None,
-    ) -> Response[str]:
-        return capture()
-
-    def capture_get(
-        data: docs.openapi.Data = None,
-        *,
-        ip: docs.openapi.Ip = None,
-        compression: docs.openapi.Compression = None,
-        beacon: docs.openapi.Beacon = None,
-        sent_at: docs.openapi.SentAt = None,
-    ) -> Response[str]:
-        return capture()
-
     for path in paths:
         name = path.strip("/").replace("/", "_")
-        add_route(
-            app,
-            path,
-            "POST",
-            capture_post,
-            Doc(f"Capture events ({path}/)", "RESPONSES", f"post_{name}", (name,)),
+        post = Doc(f"Capture events ({path}/)", "RESPONSES", f"post_{name}", (name,), "v0_capture_post")
+        get = Doc(
+            f"Capture events from the data query parameter ({path}/)",
+            "RESPONSES",
+            f"get_{name}",
+            (name,),
+            "v0_capture_get",
         )
-        get_doc = Doc(
-            f"Capture events from the data query parameter ({path}/)", "RESPONSES", f"get_{name}", (name,)
-        )
-        add_route(app, path, "GET", capture_get, get_doc)
+        add_route(app, path, "POST", capture_route, post)
+        add_route(app, path, "GET", capture_route, get)
         shared.add_preflight(app, path, f"options_{name}", (name,))

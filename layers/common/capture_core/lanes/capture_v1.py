@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from aws_lambda_powertools.event_handler import Response
 
-from capture_core import docs, json_codec
+from capture_core import json_codec
 from capture_core.api import responses
 from capture_core.api.request import HttpRequest, current_request
 from capture_core.api.resolver import CaptureResolver, Doc, add_route
@@ -39,10 +39,6 @@ from capture_core.settings import Settings
 
 # The SDKs wait at least this long before resending `retry` events (their backoff may add more).
 RETRY_AFTER_SECONDS = 1
-
-# The default of a route parameter that only documents the request: Powertools never passes it a
-# value (the resolver does not validate), so it needs none of the documents' models at cold start.
-DOCUMENTED_ONLY: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,13 +156,8 @@ def add_routes(
 ) -> None:
     """Serve `/i/v1/analytics/events` (with or without a trailing slash)."""
 
-    # The parameters document the route (OpenAPI); the lane reads the request itself, headers in
-    # PostHog's order of checks (`read_headers`).
-    def capture_v1(
-        body: docs.openapi.V1Body = None,
-        *,
-        required_headers: docs.openapi.V1HeaderParameters = DOCUMENTED_ONLY,
-    ) -> Response[str]:
+    # The lane reads the request itself, headers in PostHog's order of checks (`read_headers`).
+    def capture_v1() -> Response[str]:
         request = current_request(app, settings.max_request_bytes)
         answer = lane.capture(request, deadline=shared.deadline(app, settings, clock))
         headers = {"PostHog-Request-Id": request.headers["posthog-request-id"].strip()}
@@ -181,6 +172,7 @@ def add_routes(
         "V1_RESPONSES",
         "post_v1_events",
         ("i_v1_analytics_events",),
+        "v1_capture",
     )
     add_route(app, V1_PATH, "POST", capture_v1, doc)
 

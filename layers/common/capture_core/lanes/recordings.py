@@ -15,7 +15,6 @@ from collections.abc import Callable
 
 from aws_lambda_powertools.event_handler import Response
 
-from capture_core import docs
 from capture_core.api import responses
 from capture_core.api.request import HttpRequest, current_request
 from capture_core.api.resolver import CaptureResolver, Doc, add_route
@@ -97,7 +96,7 @@ def add_routes(
 ) -> None:
     """Serve `/s` (with or without a trailing slash)."""
 
-    def record(body: docs.openapi.RecordingsBody = None) -> Response[str]:
+    def record() -> Response[str]:
         request = current_request(app, settings.max_request_bytes)
         limited = lane.capture(request, deadline=shared.deadline(app, settings, clock))
         return responses.success(
@@ -109,6 +108,6 @@ def add_routes(
         RECORDINGS_PATH,
         "POST",
         record,
-        Doc("Session recordings ($snapshot events)", "RECORDINGS_RESPONSES", "post_s", ("s",)),
+        Doc("Session recordings ($snapshot events)", "RECORDINGS_RESPONSES", "post_s", ("s",), "recordings"),
     )
     shared.add_preflight(app, RECORDINGS_PATH, "options_s", ("s",))

@@ -17,7 +17,6 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from capture_core import docs
 from capture_core.api import responses
 from capture_core.api.request import HttpRequest, current_request, page_origin, request_headers
 from capture_core.api.resolver import CaptureResolver, Doc, add_route
@@ -263,9 +262,7 @@ def add_routes(
             script, request_headers(app), cache_control=max_age, content_type=responses.JAVASCRIPT
         )
 
-    def flags(
-        version: docs.openapi.FlagsVersion = None, with_config: docs.openapi.WithConfig = None
-    ) -> Response[str]:
+    def flags() -> Response[str]:
         request = current_request(app, settings.max_request_bytes)
         return responses.document(lane.flags(request), request.headers, cache_control=NO_STORE)
 
@@ -293,11 +290,12 @@ def add_routes(
     for path in ("/array/<token>/config", "/array/<token>/config.js", "/array/<token>/array.js"):
         shared.add_preflight(app, path)
     routes = (
-        (FLAGS_PATH, flags, "Feature flags (none)", "FLAGS_RESPONSES"),
-        (DECIDE_PATH, decide_route, "Legacy decide (remote config, no flags)", "DECIDE_RESPONSES"),
+        (FLAGS_PATH, flags, "Feature flags (none)", "FLAGS_RESPONSES", "flags"),
+        (DECIDE_PATH, decide_route, "Legacy decide (remote config, no flags)", "DECIDE_RESPONSES", None),
     )
-    for path, route, summary, answers in routes:
+    for path, route, summary, answers, parameters in routes:
         name = path.strip("/")
         for method in ("GET", "POST"):
-            add_route(app, path, method, route, Doc(summary, answers, f"{method.lower()}_{name}", (name,)))
+            doc = Doc(summary, answers, f"{method.lower()}_{name}", (name,), parameters)
+            add_route(app, path, method, route, doc)
         shared.add_preflight(app, path, f"options_{name}", (name,))

@@ -4,8 +4,6 @@ paths, the server's side of a request (its arrival), and reading a request in th
 
 from __future__ import annotations
 
-import inspect
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,13 +55,6 @@ def add_preflight(
 
     def preflight(**_path_parameters: str) -> Response[str]:
         return responses.preflight(request_headers(app))
-
-    # The path's own parameters, by name, so the document (and Powertools) read them as such.
-    names = re.findall(r"<(\w+)>", path)
-    preflight.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=str) for name in names],
-        return_annotation=Response[str],
-    )
 
     add_route(
         app, path, "OPTIONS", preflight, Doc("CORS preflight", "PREFLIGHT_RESPONSES", operation_id, tags)

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from aws_lambda_powertools.event_handler import Response
 
-from capture_core import docs
 from capture_core.api import responses
 from capture_core.api.request import request_headers
 from capture_core.api.resolver import CaptureResolver, Doc, add_route
@@ -96,7 +95,7 @@ def add_routes(app: CaptureResolver, assets: StaticAssets, settings: Settings) -
     def versioned(version: str, name: str) -> Response[str]:
         return serve(name, version)
 
-    def unversioned(name: str, v: docs.openapi.ScriptVersion = None) -> Response[str]:
+    def unversioned(name: str) -> Response[str]:
         return serve(name, app.current_event.get_query_string_value("v"))
 
     add_route(
@@ -107,7 +106,11 @@ def add_routes(app: CaptureResolver, assets: StaticAssets, settings: Settings) -
         Doc("A posthog-js script of a version", "SCRIPT_RESPONSES"),
     )
     add_route(
-        app, "/static/<name>", "GET", unversioned, Doc("A posthog-js script (?v=version)", "SCRIPT_RESPONSES")
+        app,
+        "/static/<name>",
+        "GET",
+        unversioned,
+        Doc("A posthog-js script (?v=version)", "SCRIPT_RESPONSES", parameters="script"),
     )
     shared.add_preflight(app, "/static/<version>/<name>")
     shared.add_preflight(app, "/static/<name>")
