@@ -1,5 +1,6 @@
-"""The worst inputs within the limits, each run in a fresh interpreter as Lambda would run it: the
-peak memory and CPU a function spends on them, against its MemorySize and Timeout.
+"""The worst inputs within the limits, each served by a warm function as Lambda would serve it (a
+process of its own, forked from one that imported the handler and served a request): the peak
+memory and CPU a function spends on them, against its MemorySize and Timeout.
 
 `python bench/worst_case.py` prints the table; `tests/integration/test_worst_case.py` asserts it.
 Every body is built by this process and read by the measured one from a file, so building it never
@@ -15,6 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -504,9 +506,12 @@ def _lz_string_literals() -> bytes:
     return stream.form_body()
 
 
-# The measured process: imports the function's handler as Lambda does, serves a small request to
-# warm it, then the case's request once.
-MEASURED = """
+# The measuring server of one function: imports its handler as Lambda does and serves a small
+# request on each path it will serve, to warm it; then, for each case on stdin (a JSON line),
+# forks a child that serves the case's request once and prints what it cost. A forked child
+# starts as a fresh process would at that point (the same modules, the same warm state), without
+# paying for the imports again.
+SERVER = """
 import gc, json, os, resource, sys, time
 sys.path[:0] = {paths!r}
 import boto3
@@ -519,21 +524,13 @@ def event(path, body, content_type, query="", headers=()):
     headers = {{"Content-Type": content_type, **dict(headers)}}
     return build_rest_event("POST", path, None, headers, query, body, "203.0.113.1")
 context = lambda: lambda_context("{function}", {memory}, {timeout})
+answers = os.fdopen(os.dup(1), "w")
 sys.stdout = open(os.devnull, "w")
 warm = json.dumps({{"api_key": "{token}", "event": "warm", "distinct_id": "u"}}).encode()
-handler_module.lambda_handler(event("{path}", warm, "application/json"), context())
-body = open({body_file!r}, "rb").read()
-request = event("{path}", body, {content_type!r}, {query!r}, {headers!r})
-del body
+for path in {warm_paths!r}:
+    handler_module.lambda_handler(event(path, warm, "application/json"), context())
 gc.collect()
-usage = resource.getrusage(resource.RUSAGE_SELF)
-cpu = usage.ru_utime + usage.ru_stime
-answer = handler_module.lambda_handler(request, context())
-usage = resource.getrusage(resource.RUSAGE_SELF)
-sys.stdout = sys.__stdout__
-answered = json.loads(answer.get("body") or "{{}}") if answer["statusCode"] >= 400 else {{}}
-code = answered.get("code") or answered.get("error")  # capture v1's error format names it "error"
-def peak_mb():
+def peak_mb(usage):
     # VmHWM: this process's own high-water mark (ru_maxrss would start at the parent's, which the
     # kernel carries across fork and exec).
     try:
@@ -541,9 +538,90 @@ def peak_mb():
             return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
     except OSError:
         return usage.ru_maxrss / 1024
-print(json.dumps({{"status": answer["statusCode"], "code": code, "peak_mb": peak_mb(),
-                  "cpu_s": usage.ru_utime + usage.ru_stime - cpu}}))
+def serve(case):
+    body = open(case["body_file"], "rb").read()
+    request = event(case["path"], body, case["content_type"], case["query"], case["headers"])
+    del body
+    gc.collect()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime
+    answer = handler_module.lambda_handler(request, context())
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    answered = json.loads(answer.get("body") or "{{}}") if answer["statusCode"] >= 400 else {{}}
+    code = answered.get("code") or answered.get("error")  # capture v1's error format names it "error"
+    return {{"status": answer["statusCode"], "code": code, "peak_mb": peak_mb(usage),
+            "cpu_s": usage.ru_utime + usage.ru_stime - cpu}}
+for line in sys.stdin:
+    child = os.fork()
+    if child == 0:
+        try:
+            report = serve(json.loads(line))
+        except BaseException as error:
+            report = {{"failed": repr(error)[-3000:]}}
+        answers.write(json.dumps(report) + "\\n")
+        answers.flush()
+        os._exit(0)
+    os.waitpid(child, 0)
 """
+
+
+class Server:
+    """One function's measuring server (one at a time: a lock keeps its cases apart)."""
+
+    def __init__(
+        self, function: Function, firehose: str, warm_paths: list[str], python: str = sys.executable
+    ) -> None:
+        code = SERVER.format(
+            warm_paths=warm_paths,
+            paths=[str(ROOT / function.folder), str(ROOT / "bench")],
+            module=function.module,
+            function=function.name,
+            memory=function.memory_mb,
+            timeout=function.timeout_s,
+            token=TOKEN,
+        )
+        self.process = subprocess.Popen(
+            [python, "-c", code],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_environment(function, firehose),
+            cwd=ROOT,
+        )
+        self.lock = threading.Lock()
+
+    def measure(self, case: Case, function: Function, body_file: Path) -> Result:
+        job = {
+            "body_file": str(body_file),
+            "path": case.path,
+            "content_type": case.content_type,
+            "query": case.query,
+            "headers": case.headers,
+        }
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        with self.lock:
+            self.process.stdin.write(json.dumps(job) + "\n")
+            self.process.stdin.flush()
+            line = self.process.stdout.readline()
+        if not line:
+            assert self.process.stderr is not None
+            raise RuntimeError(
+                f"{case.name}: the measuring server ended:\n{self.process.stderr.read()[-3000:]}"
+            )
+        report: dict[str, Any] = json.loads(line)
+        if "failed" in report:
+            raise RuntimeError(f"{case.name}: the measured request failed: {report['failed']}")
+        return Result(case, function, report["status"], report["code"], report["peak_mb"], report["cpu_s"])
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
 @dataclass(frozen=True)
@@ -569,10 +647,10 @@ class Result:
         return self.peak_mb <= self.memory_limit_mb and self.lambda_cpu_s <= self.function.timeout_s
 
 
-def _environment(function: Function, case: Case) -> dict[str, str]:
+def _environment(function: Function, firehose: str) -> dict[str, str]:
     return {
         **os.environ,
-        "BENCH_FIREHOSE": case.firehose,
+        "BENCH_FIREHOSE": firehose,
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -586,51 +664,39 @@ def _environment(function: Function, case: Case) -> dict[str, str]:
     }
 
 
-def measure(case: Case, function: Function, body_file: Path, python: str = sys.executable) -> Result:
-    code = MEASURED.format(
-        paths=[str(ROOT / function.folder), str(ROOT / "bench")],
-        module=function.module,
-        function=function.name,
-        memory=function.memory_mb,
-        timeout=function.timeout_s,
-        token=TOKEN,
-        path=case.path,
-        body_file=str(body_file),
-        content_type=case.content_type,
-        headers=case.headers,
-        query=case.query,
-    )
-    completed = subprocess.run(
-        [python, "-c", code],
-        capture_output=True,
-        text=True,
-        env=_environment(function, case),
-        cwd=ROOT,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"{case.name}: the measured process failed:\n{completed.stderr[-3000:]}")
-    report: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
-    return Result(case, function, report["status"], report["code"], report["peak_mb"], report["cpu_s"])
-
-
 def run_all(selected: list[Case] | None = None, workers: int = 2) -> Iterator[Result]:
+    """Every case measured in a process of its function's own, forked from its measuring server;
+    one worker builds a body while the other measures."""
     functions = template_functions()
     chosen = selected if selected is not None else cases()
+    servers: dict[tuple[str, str], Server] = {}
+    servers_lock = threading.Lock()
+
+    def server_for(case: Case) -> Server:
+        with servers_lock:
+            key = (case.function, case.firehose)
+            if key not in servers:
+                paths = sorted({other.path for other in chosen if (other.function, other.firehose) == key})
+                servers[key] = Server(functions[case.function], case.firehose, paths)
+            return servers[key]
+
     with tempfile.TemporaryDirectory(prefix="worst-case-") as folder:
 
         def build_and_measure(index: int) -> Result:
-            # Built here, measured in a fresh process: one worker builds while the other measures.
             case = chosen[index]
             path = Path(folder) / f"{index}.body"
             path.write_bytes(case.build())
             try:
-                return measure(case, functions[case.function], path)
+                return server_for(case).measure(case, functions[case.function], path)
             finally:
                 path.unlink()
 
-        with ThreadPoolExecutor(workers) as pool:
-            yield from pool.map(build_and_measure, range(len(chosen)))
+        try:
+            with ThreadPoolExecutor(workers) as pool:
+                yield from pool.map(build_and_measure, range(len(chosen)))
+        finally:
+            for server in servers.values():
+                server.close()
 
 
 def table(results: list[Result]) -> str:

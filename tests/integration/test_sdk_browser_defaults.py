@@ -6,6 +6,7 @@ page's replay is stored whole, and events are answered 200 while Firehose thrott
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 import time
@@ -84,7 +85,17 @@ def run(
         for exchange in wire.exchanges
         if exchange.method == "POST" and path(exchange).rstrip("/") == "/s"
     ]
+    # What the API said to a request it refused, and what it was sent: a failure names its cause.
+    report["refused"] = [
+        (exchange.target, exchange.status, exchange.response_body[:500], sent(exchange)[:2000])
+        for exchange in wire.exchanges
+        if exchange.status >= 400
+    ]
     return report
+
+
+def sent(exchange: Exchange) -> bytes:
+    return gzip.decompress(exchange.body) if exchange.body[:2] == GZIP_MAGIC else exchange.body
 
 
 def assert_all_gzipped(report: dict[str, Any]) -> None:
@@ -102,7 +113,7 @@ def stored_for(stack: LocalStack, report: dict[str, Any]) -> list[dict[str, Any]
 
 def assert_clean(report: dict[str, Any]) -> None:
     failed = [r for r in report["requests"] if r["status"] is None or r["status"] >= 400]
-    assert failed == [], failed
+    assert failed == [], (failed, report["refused"])
     noisy = [m for m in report["console"] if m["type"] in {"error", "warning"}]
     assert noisy == [], noisy
     assert report["page_errors"] == []

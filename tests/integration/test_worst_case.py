@@ -1,5 +1,6 @@
 """No body within the limits pushes a function past 60 % of its memory or past its timeout at
-Lambda's CPU share: the worst inputs of bench/worst_case.py, each in a fresh interpreter."""
+Lambda's CPU share: the worst inputs of bench/worst_case.py, each in a process of its own (forked
+from one that has imported the function's handler and served a request, as a warm Lambda has)."""
 
 from __future__ import annotations
 

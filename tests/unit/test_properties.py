@@ -153,7 +153,9 @@ queries = st.sampled_from(
 paths = st.sampled_from(["/e/", "/batch/", "/engage/", "/capture"])
 
 
-@settings(max_examples=examples(10_000), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# CI draws the same examples on every run (derandomized): 3,000 of them cover every strategy's
+# branches many times over; drawing them (not the requests) is most of this test's time.
+@settings(max_examples=examples(3_000), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     body=bodies,
     mutate=mutators,
