@@ -107,10 +107,14 @@ unit: $(TOOLS) ## Unit tests and the golden corpus (no network; seconds)
 	$(BIN)/pytest tests/unit tests/golden
 
 integration: $(TOOLS) sdk-deps chromium $(ASSETS) ## Integration tests only (moto, local stack, SDKs)
-	$(BIN)/pytest tests/integration
+	$(BIN)/pytest $(PYTEST_PARALLEL) tests/integration
+
+# Two processes (pytest-xdist), a test file each at a time: browser and SDK tests spend most of
+# their time waiting on the network, so the other process runs meanwhile.
+PYTEST_PARALLEL := -n 2 --dist loadfile
 
 test: lint typecheck template-check sdk-deps chromium $(ASSETS) ## Every check: lint, types, template, all tests
-	$(BIN)/pytest --durations=10
+	$(BIN)/pytest $(PYTEST_PARALLEL) --durations=10
 
 # The JavaScript SDKs the integration tests drive, reinstalled whenever their lock file changes.
 .PHONY: sdk-deps chromium

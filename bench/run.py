@@ -233,8 +233,8 @@ def in_process_figures(figures: list[Figure], repeat: int) -> dict[str, float]:
         Figure(
             "handler / (floor + botocore's PutRecordBatch)",
             f"{versus_botocore:.2f}x",
-            "<= 1.5x",
-            versus_botocore <= 1.5,
+            "<= 1.4x",
+            versus_botocore <= 1.4,
         ),
         Figure("handler / (floor + irreducible request work): to drive down", f"{versus_irreducible:.2f}x"),
     ]
@@ -444,10 +444,10 @@ def lz_string_figure(figures: list[Figure]) -> None:
     rate = len(text.encode()) / seconds / 1e6
     figures.append(
         Figure(
-            "lz-string decompression, 1 MB payload: MB/s of output (speed vs PyPI lzstring's decoder)",
-            f"{rate:.1f} ({floor / seconds:.1f}x)",
-            ">= 20",
-            rate >= 20,
+            "lz-string decompression, 1 MB payload: speed vs PyPI lzstring's decoder (MB/s of output)",
+            f"{floor / seconds:.1f}x ({rate:.1f})",
+            ">= 20x",
+            floor / seconds >= 20,
         )
     )
 
