@@ -60,3 +60,12 @@ def test_the_iso_z_form_refuses_what_is_no_time():
                  "２026-12-02T12:00:00.123Z", "2026-12-02T12:00:00.12Z"):  # fmt: skip
         assert parse_iso_ms_z(text) is None, text
     assert parse_iso_ms_z("2026-12-02T12:00:59.999Z") == parse_ms("2026-12-02T12:00:59.999Z")
+
+
+def test_a_minute_already_read_takes_only_valid_seconds_and_milliseconds():
+    assert parse_iso_ms_z("2026-12-02T13:00:00.000Z") == parse_ms("2026-12-02T13:00:00.000Z")
+    for text in ("2026-12-02T13:00:60.000Z", "2026-12-02T13:00:0a.000Z", "2026-12-02T13:00:00.12aZ",
+                 "2026-12-02T13:00:00,123Z", "2026-12-02T13:00:00.123z", "2026-12-02T13:00.00:123Z",
+                 "2026-12-02T13:00:٠٠.123Z"):  # fmt: skip
+        assert parse_iso_ms_z(text) is None, text
+    assert parse_iso_ms_z("2026-12-02T13:00:59.999Z") == parse_ms("2026-12-02T13:00:59.999Z")

@@ -25,6 +25,9 @@ _ISO_MS_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:[0-5]\d\.\d{3}Z", re.ASCII).f
 # The rest of the text by table: format specs in an f-string cost more than the lookups.
 _SECONDS = tuple(f":{second:02d}." for second in range(60))
 _MILLISECONDS = tuple(f"{milli:03d}Z" for milli in range(1000))
+# And back: ":SS" to its milliseconds, ".mmmZ" to its own.
+_SECONDS_MS = {f":{second:02d}": second * 1000 for second in range(60)}
+_MILLISECONDS_Z = {f".{milli:03d}Z": milli for milli in range(1000)}
 
 
 def to_ms(moment: datetime) -> int:
@@ -55,9 +58,16 @@ def format_ms(ms: int) -> str:
 def parse_iso_ms_z(text: str) -> int | None:
     """Epoch milliseconds of `YYYY-MM-DDTHH:MM:SS.mmmZ` (what format_ms writes, and JavaScript's
     toISOString); None for any other text, even a valid time in another form."""
-    if len(text) != 24 or not _ISO_MS_Z(text):
+    if len(text) != 24:
         return None
+    # A minute already read, then its seconds and milliseconds by table: no pattern, no int().
     minute = _minute_ms.get(text[:16])
+    if minute is not None:
+        seconds, milliseconds = _SECONDS_MS.get(text[16:19]), _MILLISECONDS_Z.get(text[19:])
+        if seconds is not None and milliseconds is not None:
+            return minute + seconds + milliseconds
+    if not _ISO_MS_Z(text):
+        return None
     if minute is None:
         try:
             minute = to_ms(datetime.fromisoformat(f"{text[:16]}Z"))
