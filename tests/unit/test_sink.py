@@ -4,18 +4,21 @@ through the handler in test_delivery.py."""
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from capture_core.limits import FIREHOSE_MAX_BYTES_PER_CALL, FIREHOSE_MAX_RECORD_BYTES
 from capture_core.settings import Settings
 from capture_core.sink import direct
 from capture_core.sink.delivery import Delivery
-from capture_core.sink.firehose import FAILED, THROTTLED, FirehoseStream
+from capture_core.sink.firehose import FAILED, THROTTLED, FirehoseStream, write_records_directly
 from capture_core.sink.records import RecordPacker, billed_bytes, plan_calls
 from capture_core.sink.timing import Backoff, Pacing, TimeBoundClients
 from support.firehose import FaultyS3
@@ -186,3 +189,52 @@ def test_every_line_of_a_request_is_in_one_of_the_two_places():
     in_s3 = [line + b"\n" for line in s3.stored_lines()]
     assert sorted(acknowledged + in_s3) == sorted(expected)
     assert not set(acknowledged) & set(in_s3)
+
+
+def firehose_request_body(prepare: bool, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The JSON a Firehose client sends for `put_record_batch(Records=records)`, as the service
+    would read it (the call is answered before it leaves the process)."""
+    client = boto3.session.Session(
+        aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+    ).client("firehose")
+    if prepare:
+        write_records_directly(client)
+    sent: dict[str, Any] = {}
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        assert request.body == sent.pop("body_when_signed")
+        assert request.headers["Authorization"].startswith(b"AWS4-HMAC-SHA256")
+        sent.update(json.loads(request.body))
+        sent["compact"] = b'","Records":[{"Data":"' in request.body  # orjson's; botocore writes ", "
+        body = json.dumps({"FailedPutCount": 0, "RequestResponses": [{"RecordId": "r"}] * len(records)})
+        return AWSResponse(request.url, 200, {}, RawBody(body.encode()))
+
+    def created(request: Any, **_: Any) -> None:
+        # The request is signed when it is made: its body must be final by then.
+        sent["body_when_signed"] = request.body
+
+    client.meta.events.register("request-created.firehose.PutRecordBatch", created)
+    client.meta.events.register("before-send.firehose.PutRecordBatch", answer)
+    client.put_record_batch(DeliveryStreamName="events", Records=records)
+    return sent
+
+
+class RawBody:
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_: Any) -> Any:
+        yield self._data
+
+
+def test_records_written_by_orjson_are_what_botocore_would_send():
+    records = [{"Data": b'{"event":"a"}\n' * 1000}, {"Data": bytes(range(256)) * 10}, {"Data": b""}]
+    mine, botocores = firehose_request_body(True, records), firehose_request_body(False, records)
+    assert (mine.pop("compact"), botocores.pop("compact")) == (True, False)
+    assert mine == botocores
+    assert [base64.b64decode(record["Data"]) for record in mine["Records"]] == [r["Data"] for r in records]
+
+
+def test_records_of_another_shape_are_left_to_botocore():
+    sent = firehose_request_body(True, [{"Data": bytearray(b"x")}])
+    assert (sent["Records"], sent["compact"]) == ([{"Data": "eA=="}], False)

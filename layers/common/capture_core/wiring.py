@@ -54,10 +54,15 @@ class Aws:
             service, region_name=self._region, endpoint_url=self._settings.endpoint_url, config=config
         )
 
-    def time_bound_clients(self, service: str, timeouts: tuple[tuple[float, float], ...]) -> TimeBoundClients:
+    def time_bound_clients(
+        self,
+        service: str,
+        timeouts: tuple[tuple[float, float], ...],
+        prepare: Callable[[Any], None] | None = None,
+    ) -> TimeBoundClients:
         """Clients of `service` by timeout, for the writers that retry on their own (Firehose, the
         direct path to S3), within the request's time budget: botocore's retries would spend that
-        budget without them knowing, so they are off."""
+        budget without them knowing, so they are off. `prepare` is given each client made."""
 
         def make(connect_timeout: float, read_timeout: float) -> Any:
             config = Config(
@@ -67,7 +72,10 @@ class Aws:
                 # A local endpoint (moto) has no bucket subdomains.
                 s3={"addressing_style": "path"} if self._settings.endpoint_url else None,
             )
-            return self.client(service, config)
+            client = self.client(service, config)
+            if prepare is not None:
+                prepare(client)
+            return client
 
         return TimeBoundClients(make, timeouts)
 
@@ -106,7 +114,9 @@ def aws_runtime(settings: Settings) -> Runtime:
     """The container's runtime: one key store, and Firehose and S3 clients made once, shared by its
     sinks (one per stream)."""
     aws = Aws(settings)
-    firehose_clients = aws.time_bound_clients("firehose", firehose.CALL_TIMEOUTS)
+    firehose_clients = aws.time_bound_clients(
+        "firehose", firehose.CALL_TIMEOUTS, prepare=firehose.write_records_directly
+    )
     # The usual Firehose client is made at cold start, as the DynamoDB one; S3's only when the
     # direct path is first taken (a rare request, whose time keeps room for it).
     firehose_clients.within(float("inf"))
