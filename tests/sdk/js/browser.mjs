@@ -35,3 +35,27 @@ export async function openContext({ executablePath, timeoutMs, userAgent }) {
         rmSync(profile, { recursive: true, force: true })
     } }
 }
+
+// A driver's one run: `work(opened)` in a browser context of its own (what it throws becomes
+// `report.error`), then the report on stdout. The context stays open until stdin closes (the test
+// may wait for requests that outlive their page, beacons), then the process ends: whatever
+// happens, within three timeouts.
+export async function runDriver(report, options, work) {
+    setTimeout(() => {
+        report.error = `gave up after ${3 * options.timeoutMs} ms`
+        process.stdout.write(JSON.stringify(report) + '\n')
+        process.exit(2)
+    }, 3 * options.timeoutMs).unref()
+    const stdinClosed = new Promise((resolve) => process.stdin.on('end', resolve).on('error', resolve).resume())
+    let opened
+    try {
+        opened = await openContext(options)
+        await work(opened)
+    } catch (error) {
+        report.error = String(error?.stack ?? error)
+    }
+    process.stdout.write(JSON.stringify(report) + '\n')
+    await stdinClosed
+    await opened?.close()
+    process.exit(0)
+}

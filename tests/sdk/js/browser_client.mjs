@@ -20,7 +20,7 @@ import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { gunzipSync } from 'node:zlib'
-import { openContext } from './browser.mjs'
+import { runDriver } from './browser.mjs'
 
 const require = createRequire(import.meta.url)
 
@@ -150,91 +150,67 @@ async function until(condition, what) {
     }
 }
 
-const stdinClosed = new Promise((resolve) => {
-    process.stdin.on('end', resolve).on('error', resolve).resume()
-})
-
 const report = { scenario, page_origin: null, sent: [], requests: [], console: [], page_errors: [], request_errors: [], error: null }
 
-async function main() {
-    const pages = await servePages()
-    const pageOrigin = `http://127.0.0.1:${pages.address().port}`
-    report.page_origin = pageOrigin
-    let opened
-    try {
-        // A fresh context for every run: no cookie or storage of another.
-        opened = await openContext({ executablePath: args.chromium, timeoutMs })
-        const { context, tab } = opened
-        tab.on('console', (message) => report.console.push({ type: message.type(), text: message.text() }))
-        tab.on('pageerror', (error) => report.page_errors.push(String(error)))
+const pages = await servePages()
+const pageOrigin = `http://127.0.0.1:${pages.address().port}`
+report.page_origin = pageOrigin
+// A fresh context for every run: no cookie or storage of another.
+await runDriver(report, { executablePath: args.chromium, timeoutMs }, async ({ context, tab }) => {
+    tab.on('console', (message) => report.console.push({ type: message.type(), text: message.text() }))
+    tab.on('pageerror', (error) => report.page_errors.push(String(error)))
 
-        // Events whose request is over (answered, or failed: the report then says why).
-        const settled = new Set()
-        const toApi = (request) => request.url().startsWith(`${apiHost}/`)
-        const describe = (request) => ({
-            method: request.method(),
-            url: request.url(),
-            resource_type: request.resourceType(),
-            content_type: request.headers()['content-type'] ?? null,
-        })
-        const settle = (request) => {
-            if (request.method() !== 'POST') return
-            try {
-                for (const uuid of eventUuids(request)) settled.add(uuid)
-            } catch (error) {
-                report.error = `an unreadable request body: ${error}`
-            }
+    // Events whose request is over (answered, or failed: the report then says why).
+    const settled = new Set()
+    const toApi = (request) => request.url().startsWith(`${apiHost}/`)
+    const describe = (request) => ({
+        method: request.method(),
+        url: request.url(),
+        resource_type: request.resourceType(),
+        content_type: request.headers()['content-type'] ?? null,
+    })
+    const settle = (request) => {
+        if (request.method() !== 'POST') return
+        try {
+            for (const uuid of eventUuids(request)) settled.add(uuid)
+        } catch (error) {
+            report.error = `an unreadable request body: ${error}`
         }
-        context.on('requestfinished', async (request) => {
-            if (!toApi(request)) return
-            const response = await request.response().catch(() => null)
-            report.requests.push({ ...describe(request), status: response?.status() ?? null, failure: null })
-            settle(request)
-        })
-        context.on('requestfailed', (request) => {
-            if (!toApi(request)) return
-            report.requests.push({ ...describe(request), status: null, failure: request.failure()?.errorText ?? 'failed' })
-            settle(request)
-        })
-        const allSettled = async () => {
-            const { sent } = await tab.evaluate(readRecorded)
-            return sent.length > 0 && sent.every((event) => settled.has(event.uuid))
-        }
-
-        await tab.goto(`${pageOrigin}/`, { waitUntil: 'load' })
-        await tab.evaluate(initPostHog, {
-            apiHost,
-            token: args.token,
-            compressed: scenario === 'gzip' || scenario === 'beacon',
-            // Short for the direct paths; for the beacon paths longer than the page lives, so the
-            // events are still queued when it unloads.
-            flushIntervalMs: beacon ? 5000 : 250,
-        })
-        // The initial $pageview leaves at once; wait for its answer, or the navigation below
-        // would abort it and posthog-js would rightly send it again by beacon.
-        await until(allSettled, 'the $pageview to be answered')
-        await tab.evaluate(captureEvents, { distinctId: args['distinct-id'], scenario, identify: !beacon })
-        if (beacon) {
-            // posthog-js hands what is still queued (and a $pageleave) to sendBeacon on `pagehide`.
-            await tab.goto(`${pageOrigin}/next`, { waitUntil: 'load' })
-        } else {
-            await until(allSettled, 'every event to be answered')
-        }
-        Object.assign(report, await tab.evaluate(readRecorded))
-    } catch (error) {
-        report.error = String(error?.stack ?? error)
     }
-    process.stdout.write(JSON.stringify(report) + '\n')
-    await stdinClosed
-    await opened?.close()
-    pages.close()
-}
+    context.on('requestfinished', async (request) => {
+        if (!toApi(request)) return
+        const response = await request.response().catch(() => null)
+        report.requests.push({ ...describe(request), status: response?.status() ?? null, failure: null })
+        settle(request)
+    })
+    context.on('requestfailed', (request) => {
+        if (!toApi(request)) return
+        report.requests.push({ ...describe(request), status: null, failure: request.failure()?.errorText ?? 'failed' })
+        settle(request)
+    })
+    const allSettled = async () => {
+        const { sent } = await tab.evaluate(readRecorded)
+        return sent.length > 0 && sent.every((event) => settled.has(event.uuid))
+    }
 
-// Nothing may hang: whatever happens, the process ends.
-setTimeout(() => {
-    report.error = `gave up after ${3 * timeoutMs} ms`
-    process.stdout.write(JSON.stringify(report) + '\n')
-    process.exit(2)
-}, 3 * timeoutMs).unref()
-await main()
-process.exit(0)
+    await tab.goto(`${pageOrigin}/`, { waitUntil: 'load' })
+    await tab.evaluate(initPostHog, {
+        apiHost,
+        token: args.token,
+        compressed: scenario === 'gzip' || scenario === 'beacon',
+        // Short for the direct paths; for the beacon paths longer than the page lives, so the
+        // events are still queued when it unloads.
+        flushIntervalMs: beacon ? 5000 : 250,
+    })
+    // The initial $pageview leaves at once; wait for its answer, or the navigation below
+    // would abort it and posthog-js would rightly send it again by beacon.
+    await until(allSettled, 'the $pageview to be answered')
+    await tab.evaluate(captureEvents, { distinctId: args['distinct-id'], scenario, identify: !beacon })
+    if (beacon) {
+        // posthog-js hands what is still queued (and a $pageleave) to sendBeacon on `pagehide`.
+        await tab.goto(`${pageOrigin}/next`, { waitUntil: 'load' })
+    } else {
+        await until(allSettled, 'every event to be answered')
+    }
+    Object.assign(report, await tab.evaluate(readRecorded))
+})

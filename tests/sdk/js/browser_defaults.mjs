@@ -27,7 +27,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { openContext } from './browser.mjs'
+import { runDriver } from './browser.mjs'
 
 const require = createRequire(import.meta.url)
 const { values: args } = parseArgs({
@@ -104,114 +104,94 @@ async function until(condition, what) {
     }
 }
 
-const stdinClosed = new Promise((resolve) => process.stdin.on('end', resolve).on('error', resolve).resume())
 const report = { sdk: args.sdk, sdk_version: sdkVersion, requests: [], console: [], page_errors: [], ids: {}, products: null, error: null }
 
-async function main() {
-    const server = await servePage()
-    const origin = `http://127.0.0.1:${server.address().port}`
-    let opened
-    try {
-        opened = await openContext({ executablePath: args.chromium, timeoutMs, userAgent: args['user-agent'] })
-        const { context, tab } = opened
-        tab.on('console', (message) => report.console.push({ type: message.type(), text: message.text() }))
-        tab.on('pageerror', (error) => report.page_errors.push(String(error)))
-        const toApi = (request) => request.url().startsWith(`${apiHost}/`)
-        const describe = (request) => {
-            const body = request.postDataBuffer()
-            return {
-                method: request.method(),
-                url: request.url(),
-                path: new URL(request.url()).pathname,
-                query: new URL(request.url()).search,
-                resource_type: request.resourceType(),
-                content_type: request.headers()['content-type'] ?? null,
-                gzip: Boolean(body && body[0] === 0x1f && body[1] === 0x8b),
-                body_bytes: body ? body.length : 0,
-            }
+const server = await servePage()
+const origin = `http://127.0.0.1:${server.address().port}`
+await runDriver(report, { executablePath: args.chromium, timeoutMs, userAgent: args['user-agent'] }, async ({ context, tab }) => {
+    tab.on('console', (message) => report.console.push({ type: message.type(), text: message.text() }))
+    tab.on('pageerror', (error) => report.page_errors.push(String(error)))
+    const toApi = (request) => request.url().startsWith(`${apiHost}/`)
+    const describe = (request) => {
+        const body = request.postDataBuffer()
+        return {
+            method: request.method(),
+            url: request.url(),
+            path: new URL(request.url()).pathname,
+            query: new URL(request.url()).search,
+            resource_type: request.resourceType(),
+            content_type: request.headers()['content-type'] ?? null,
+            gzip: Boolean(body && body[0] === 0x1f && body[1] === 0x8b),
+            body_bytes: body ? body.length : 0,
         }
-        context.on('requestfinished', async (request) => {
-            if (!toApi(request)) return
-            const response = await request.response().catch(() => null)
-            report.requests.push({ ...describe(request), status: response?.status() ?? null, failure: null })
-        })
-        context.on('requestfailed', (request) => {
-            if (!toApi(request)) return
-            report.requests.push({ ...describe(request), status: null, failure: request.failure()?.errorText ?? 'failed' })
-        })
-        const captured = () => report.requests.filter((r) => r.method === 'POST' && /^\/(e|i\/v0\/e|batch)\/?$/.test(r.path))
-
-        await tab.goto(`${origin}/`, { waitUntil: 'load' })
-        // The first $pageview out, and the remote config (or decide) in.
-        await until(() => captured().length > 0, 'the first capture request')
-        // Autocapture starts once the remote config (or decide) has said it may, which posthog-js
-        // keeps as a persisted property: click after that.
-        const configured = () => tab.evaluate(() => window.posthog.get_property('$autocapture_disabled_server_side') !== undefined)
-        await until(configured, 'the remote config to reach autocapture')
-        await tab.click('#buy')
-        await tab.fill('#note', 'red, size 42')
-        // A change of the page for the recorder to see.
-        const addItem = (text) => tab.evaluate((text) => {
-            const item = document.createElement('li')
-            item.textContent = text
-            document.getElementById('list').appendChild(item)
-        }, text)
-        if (args.record) {
-            for (let i = 0; i < 5; i += 1) {
-                await addItem(`pair ${i}`)
-                await sleep(200)
-            }
-        }
-        if (args.products) {
-            report.products = await tab.evaluate(() => Promise.all([
-                new Promise((resolve) => window.posthog.getEarlyAccessFeatures((features) => resolve(features), true)),
-                new Promise((resolve) => window.posthog.getSurveys((surveys) => resolve(surveys), true)),
-            ]))
-        }
-        report.ids.anonymous = await tab.evaluate(() => window.posthog.get_distinct_id())
-        report.ids.session = await tab.evaluate(() => window.posthog.get_session_id?.() ?? null)
-        if (args.cookieless) {
-            // No identify: a visitor without cookies is who the server's hash says.
-            const sent = captured().length
-            if (args.reload) await tab.reload({ waitUntil: 'load' })
-            await until(() => captured().length > sent, args.reload ? 'a capture after the reload' : 'the click to be sent')
-        } else {
-            await tab.evaluate((id) => window.posthog.identify(id, { plan: 'pro' }), args['distinct-id'])
-            report.ids.identified = await tab.evaluate(() => window.posthog.get_distinct_id())
-            const before = captured().length
-            // The request queue flushes every few seconds: wait for the click and identify to leave.
-            await until(() => captured().length >= before + 1, 'the queued events to be sent')
-        }
-        if (args.record) {
-            await until(() => report.requests.some((r) => r.path.replace(/\/$/, '') === '/s' && r.status === 200), 'a recording request')
-            const end = Date.now() + 1000 * Number(args['record-seconds'])
-            for (let n = 0; Date.now() < end; n += 1) {
-                await addItem(`more ${n}`)
-                await sleep(250)
-            }
-        }
-        for (let step = 0; step < Number(args.steps); step += 1) {
-            const before = captured().length
-            await tab.evaluate((step) => {
-                for (let i = 0; i < 10; i += 1) window.posthog.capture('quota step', { step, i })
-            }, step)
-            await until(() => captured().length > before && captured().every((r) => r.status !== null || r.failure), `step ${step} to be sent`)
-            await sleep(1500)
-        }
-        await sleep(1000)
-    } catch (error) {
-        report.error = String(error?.stack ?? error)
     }
-    process.stdout.write(JSON.stringify(report) + '\n')
-    await stdinClosed
-    await opened?.close()
-    server.close()
-}
+    context.on('requestfinished', async (request) => {
+        if (!toApi(request)) return
+        const response = await request.response().catch(() => null)
+        report.requests.push({ ...describe(request), status: response?.status() ?? null, failure: null })
+    })
+    context.on('requestfailed', (request) => {
+        if (!toApi(request)) return
+        report.requests.push({ ...describe(request), status: null, failure: request.failure()?.errorText ?? 'failed' })
+    })
+    const captured = () => report.requests.filter((r) => r.method === 'POST' && /^\/(e|i\/v0\/e|batch)\/?$/.test(r.path))
 
-setTimeout(() => {
-    report.error = `gave up after ${3 * timeoutMs} ms`
-    process.stdout.write(JSON.stringify(report) + '\n')
-    process.exit(2)
-}, 3 * timeoutMs).unref()
-await main()
-process.exit(0)
+    await tab.goto(`${origin}/`, { waitUntil: 'load' })
+    // The first $pageview out, and the remote config (or decide) in.
+    await until(() => captured().length > 0, 'the first capture request')
+    // Autocapture starts once the remote config (or decide) has said it may, which posthog-js
+    // keeps as a persisted property: click after that.
+    const configured = () => tab.evaluate(() => window.posthog.get_property('$autocapture_disabled_server_side') !== undefined)
+    await until(configured, 'the remote config to reach autocapture')
+    await tab.click('#buy')
+    await tab.fill('#note', 'red, size 42')
+    // A change of the page for the recorder to see.
+    const addItem = (text) => tab.evaluate((text) => {
+        const item = document.createElement('li')
+        item.textContent = text
+        document.getElementById('list').appendChild(item)
+    }, text)
+    if (args.record) {
+        for (let i = 0; i < 5; i += 1) {
+            await addItem(`pair ${i}`)
+            await sleep(200)
+        }
+    }
+    if (args.products) {
+        report.products = await tab.evaluate(() => Promise.all([
+            new Promise((resolve) => window.posthog.getEarlyAccessFeatures((features) => resolve(features), true)),
+            new Promise((resolve) => window.posthog.getSurveys((surveys) => resolve(surveys), true)),
+        ]))
+    }
+    report.ids.anonymous = await tab.evaluate(() => window.posthog.get_distinct_id())
+    report.ids.session = await tab.evaluate(() => window.posthog.get_session_id?.() ?? null)
+    if (args.cookieless) {
+        // No identify: a visitor without cookies is who the server's hash says.
+        const sent = captured().length
+        if (args.reload) await tab.reload({ waitUntil: 'load' })
+        await until(() => captured().length > sent, args.reload ? 'a capture after the reload' : 'the click to be sent')
+    } else {
+        await tab.evaluate((id) => window.posthog.identify(id, { plan: 'pro' }), args['distinct-id'])
+        report.ids.identified = await tab.evaluate(() => window.posthog.get_distinct_id())
+        const before = captured().length
+        // The request queue flushes every few seconds: wait for the click and identify to leave.
+        await until(() => captured().length >= before + 1, 'the queued events to be sent')
+    }
+    if (args.record) {
+        await until(() => report.requests.some((r) => r.path.replace(/\/$/, '') === '/s' && r.status === 200), 'a recording request')
+        const end = Date.now() + 1000 * Number(args['record-seconds'])
+        for (let n = 0; Date.now() < end; n += 1) {
+            await addItem(`more ${n}`)
+            await sleep(250)
+        }
+    }
+    for (let step = 0; step < Number(args.steps); step += 1) {
+        const before = captured().length
+        await tab.evaluate((step) => {
+            for (let i = 0; i < 10; i += 1) window.posthog.capture('quota step', { step, i })
+        }, step)
+        await until(() => captured().length > before && captured().every((r) => r.status !== null || r.failure), `step ${step} to be sent`)
+        await sleep(1500)
+    }
+    await sleep(1000)
+})

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { openContext } from './browser.mjs'
+import { runDriver } from './browser.mjs'
 
 const require = createRequire(import.meta.url)
 const { values: args } = parseArgs({
@@ -33,59 +33,39 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>shop</titl
 <script>posthog.init(${JSON.stringify(args.token)}, { api_host: ${JSON.stringify(apiHost)}, opt_out_useragent_filter: true })</script>
 </head><body><h1>Warm socks</h1></body></html>`
 const report = { shown: false, reloaded: null, stored: null, filtered: null, error: null }
-const stdinClosed = new Promise((resolve) => process.stdin.on('end', resolve).on('error', resolve).resume())
 
-async function main() {
-    const server = await new Promise((resolve) => {
-        const s = createServer((request, response) => {
-            if (request.url === '/array.js') response.writeHead(200, { 'Content-Type': 'text/javascript' }).end(bundle)
-            else response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(PAGE)
-        })
-        s.listen(0, '127.0.0.1', () => resolve(s))
+const server = await new Promise((resolve) => {
+    const s = createServer((request, response) => {
+        if (request.url === '/array.js') response.writeHead(200, { 'Content-Type': 'text/javascript' }).end(bundle)
+        else response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(PAGE)
     })
-    let opened
-    try {
-        opened = await openContext({ executablePath: args.chromium, timeoutMs })
-        const { context, tab: live } = opened
-        await live.goto(`${apiHost}/_local/events`, { waitUntil: 'load' })
-        await live.waitForFunction(() => /stored/.test(document.getElementById('status').textContent))
-        const since = await live.evaluate(() => window.liveSince)
+    s.listen(0, '127.0.0.1', () => resolve(s))
+})
+await runDriver(report, { executablePath: args.chromium, timeoutMs }, async ({ context, tab: live }) => {
+    await live.goto(`${apiHost}/_local/events`, { waitUntil: 'load' })
+    await live.waitForFunction(() => /stored/.test(document.getElementById('status').textContent))
+    const since = await live.evaluate(() => window.liveSince)
 
-        const shop = await context.newPage()
-        await shop.goto(`http://127.0.0.1:${server.address().port}/`, { waitUntil: 'load' })
-        await shop.evaluate(([name, id]) => {
-            window.posthog.identify(id)
-            window.posthog.capture(name, { color: 'red' })
-        }, [args.event, args['distinct-id']])
+    const shop = await context.newPage()
+    await shop.goto(`http://127.0.0.1:${server.address().port}/`, { waitUntil: 'load' })
+    await shop.evaluate(([name, id]) => {
+        window.posthog.identify(id)
+        window.posthog.capture(name, { color: 'red' })
+    }, [args.event, args['distinct-id']])
 
-        const row = live.locator('tr.row', { has: live.locator('td.event', { hasText: args.event }) })
-        await row.first().waitFor()
-        report.shown = true
-        report.reloaded = (await live.evaluate(() => window.liveSince)) !== since
-        await row.first().click()
-        const detail = live.locator('tr.detail pre').first()
-        await live.waitForFunction(() => document.querySelector('tr.detail pre')?.textContent.startsWith('{'))
-        report.stored = JSON.parse(await detail.textContent())
+    const row = live.locator('tr.row', { has: live.locator('td.event', { hasText: args.event }) })
+    await row.first().waitFor()
+    report.shown = true
+    report.reloaded = (await live.evaluate(() => window.liveSince)) !== since
+    await row.first().click()
+    const detail = live.locator('tr.detail pre').first()
+    await live.waitForFunction(() => document.querySelector('tr.detail pre')?.textContent.startsWith('{'))
+    report.stored = JSON.parse(await detail.textContent())
 
-        await live.fill('input[name="distinct_id"]', args['distinct-id'])
-        await live.waitForFunction((id) => {
-            const cells = [...document.querySelectorAll('tr.row td:nth-child(5)')].map((td) => td.textContent)
-            return cells.length > 0 && cells.every((text) => text.includes(id))
-        }, args['distinct-id'])
-        report.filtered = await live.evaluate(() => [...document.querySelectorAll('tr.row td:nth-child(5)')].map((td) => td.textContent))
-    } catch (error) {
-        report.error = String(error?.stack ?? error)
-    }
-    process.stdout.write(JSON.stringify(report) + '\n')
-    await stdinClosed
-    await opened?.close()
-    server.close()
-}
-
-setTimeout(() => {
-    report.error = `gave up after ${3 * timeoutMs} ms`
-    process.stdout.write(JSON.stringify(report) + '\n')
-    process.exit(2)
-}, 3 * timeoutMs).unref()
-await main()
-process.exit(0)
+    await live.fill('input[name="distinct_id"]', args['distinct-id'])
+    await live.waitForFunction((id) => {
+        const cells = [...document.querySelectorAll('tr.row td:nth-child(5)')].map((td) => td.textContent)
+        return cells.length > 0 && cells.every((text) => text.includes(id))
+    }, args['distinct-id'])
+    report.filtered = await live.evaluate(() => [...document.querySelectorAll('tr.row td:nth-child(5)')].map((td) => td.textContent))
+})
