@@ -233,7 +233,6 @@ def add_routes(
 ) -> None:
     """Serve the remote config, `/flags` and `/decide`; `sdk_script` finds posthog-js's newest
     `array.js` (the scripts lane's files), which PostHog's snippet loads with the config."""
-    """Serve `/array/<token>/config`, `config.js`, `array.js`, `/flags` and `/decide`."""
     max_age = f"public, max-age={settings.remote_config_max_age_seconds}"
 
     def array_js(token: str) -> Response[str]:
@@ -289,13 +288,14 @@ def add_routes(
     )
     for path in ("/array/<token>/config", "/array/<token>/config.js", "/array/<token>/array.js"):
         shared.add_preflight(app, path)
-    routes = (
-        (FLAGS_PATH, flags, "Feature flags (none)", "FLAGS_RESPONSES", "flags"),
-        (DECIDE_PATH, decide_route, "Legacy decide (remote config, no flags)", "DECIDE_RESPONSES", None),
-    )
-    for path, route, summary, answers, parameters in routes:
-        name = path.strip("/")
-        for method in ("GET", "POST"):
-            doc = Doc(summary, answers, f"{method.lower()}_{name}", (name,), parameters)
-            add_route(app, path, method, route, doc)
-        shared.add_preflight(app, path, f"options_{name}", (name,))
+    # Both methods on both paths: the SDKs POST, and a GET with the query alone is answered alike.
+    for method in ("GET", "POST"):
+        verb = method.lower()
+        flags_doc = Doc("Feature flags (none)", "FLAGS_RESPONSES", f"{verb}_flags", ("flags",), "flags")
+        add_route(app, FLAGS_PATH, method, flags, flags_doc)
+        decide_doc = Doc(
+            "Legacy decide (remote config, no flags)", "DECIDE_RESPONSES", f"{verb}_decide", ("decide",)
+        )
+        add_route(app, DECIDE_PATH, method, decide_route, decide_doc)
+    shared.add_preflight(app, FLAGS_PATH, "options_flags", ("flags",))
+    shared.add_preflight(app, DECIDE_PATH, "options_decide", ("decide",))
