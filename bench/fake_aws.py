@@ -54,10 +54,11 @@ class FakeAws:
         count = self._pending_records
         self.firehose_calls += 1
         if self.throttle_firehose:
-            return _response(request, {"__type": "ServiceUnavailableException", "message": "Slow down."}, 503)
+            refusal = {"__type": "ServiceUnavailableException", "message": "Slow down."}
+            return json_response(request, refusal, 503)
         self.firehose_records += count
         answer = {"FailedPutCount": 0, "Encrypted": False, "RequestResponses": [{"RecordId": "r"}] * count}
-        return _response(request, answer)
+        return json_response(request, answer)
 
     def _get_item(self, request: Any, **_: Any) -> Any:
         item = {
@@ -68,7 +69,7 @@ class FakeAws:
             # The bench's project records sessions, so the recordings function can be measured.
             "session_recording": {"BOOL": True},
         }
-        return _response(request, {"Item": item})
+        return json_response(request, {"Item": item})
 
 
 class _Raw:
@@ -79,6 +80,7 @@ class _Raw:
         yield self._body
 
 
-def _response(request: Any, document: dict[str, Any], status: int = 200) -> Any:
+def json_response(request: Any, document: dict[str, Any], status: int = 200) -> Any:
+    """An AWS JSON-protocol answer to `request`, as botocore reads one off the wire."""
     body = json.dumps(document).encode()
     return AWSResponse(request.url, status, {"Content-Type": "application/x-amz-json-1.1"}, _Raw(body))

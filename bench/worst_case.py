@@ -580,6 +580,7 @@ class Server:
             timeout=function.timeout_s,
             token=TOKEN,
         )
+        self.function = function
         self.process = subprocess.Popen(
             [python, "-c", code],
             stdin=subprocess.PIPE,
@@ -591,7 +592,7 @@ class Server:
         )
         self.lock = threading.Lock()
 
-    def measure(self, case: Case, function: Function, body_file: Path) -> Result:
+    def measure(self, case: Case, body_file: Path) -> Result:
         job = {
             "body_file": str(body_file),
             "path": case.path,
@@ -613,7 +614,9 @@ class Server:
         report: dict[str, Any] = json.loads(line)
         if "failed" in report:
             raise RuntimeError(f"{case.name}: the measured request failed: {report['failed']}")
-        return Result(case, function, report["status"], report["code"], report["peak_mb"], report["cpu_s"])
+        return Result(
+            case, self.function, report["status"], report["code"], report["peak_mb"], report["cpu_s"]
+        )
 
     def close(self) -> None:
         assert self.process.stdin is not None
@@ -687,7 +690,7 @@ def run_all(selected: list[Case] | None = None, workers: int = 2) -> Iterator[Re
             path = Path(folder) / f"{index}.body"
             path.write_bytes(case.build())
             try:
-                return server_for(case).measure(case, functions[case.function], path)
+                return server_for(case).measure(case, path)
             finally:
                 path.unlink()
 

@@ -6,6 +6,7 @@ open while the test waits for requests that outlive their page (beacons)."""
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import os
 import queue
@@ -45,39 +46,35 @@ def require_chromium() -> None:
         pytest.fail(f"{CHROMIUM} is missing (run `make chromium`)", pytrace=False)
 
 
-_shared_browser: dict[str, Any] = {}
-
-
+@functools.cache
 def shared_browser() -> str:
     """The WebSocket endpoint of the session's one Chromium (tests/sdk/js/browser_server.mjs),
     started on first use and closed when the session ends: every browser driver connects to it
     for a context of its own instead of starting a browser."""
-    if "endpoint" not in _shared_browser:
-        process = subprocess.Popen(
-            ["node", "browser_server.mjs", "--chromium", str(CHROMIUM)],
-            cwd=JS_DIR,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        assert process.stdout is not None
-        endpoint = process.stdout.readline().strip()
-        if not endpoint.startswith("ws://"):
+    process = subprocess.Popen(
+        ["node", "browser_server.mjs", "--chromium", str(CHROMIUM)],
+        cwd=JS_DIR,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    endpoint = process.stdout.readline().strip()
+    if not endpoint.startswith("ws://"):
+        process.kill()
+        pytest.fail(f"the shared Chromium did not start (it printed {endpoint!r})")
+
+    def close() -> None:  # the server closes its Chromium when its stdin does
+        assert process.stdin is not None
+        process.stdin.close()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
             process.kill()
-            pytest.fail(f"the shared Chromium did not start (it printed {endpoint!r})")
-        _shared_browser.update(endpoint=endpoint, process=process)
 
-        def close() -> None:
-            assert process.stdin is not None
-            process.stdin.close()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-        atexit.register(close)
-    return str(_shared_browser["endpoint"])
+    atexit.register(close)
+    return endpoint
 
 
 @contextmanager

@@ -12,7 +12,6 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from capture_core.limits import FIREHOSE_MAX_BYTES_PER_CALL, FIREHOSE_MAX_RECORD_BYTES
 from capture_core.settings import Settings
@@ -21,6 +20,7 @@ from capture_core.sink.delivery import Delivery
 from capture_core.sink.firehose import FAILED, THROTTLED, FirehoseStream, write_records_directly
 from capture_core.sink.records import RecordPacker, billed_bytes, plan_calls
 from capture_core.sink.timing import Backoff, Pacing, TimeBoundClients
+from fake_aws import json_response
 from support.firehose import FaultyS3
 
 
@@ -201,13 +201,13 @@ def firehose_request_body(prepare: bool, records: list[dict[str, Any]]) -> dict[
         write_records_directly(client)
     sent: dict[str, Any] = {}
 
-    def answer(request: Any, **_: Any) -> AWSResponse:
+    def answer(request: Any, **_: Any) -> Any:
         assert request.body == sent.pop("body_when_signed")
         assert request.headers["Authorization"].startswith(b"AWS4-HMAC-SHA256")
         sent.update(json.loads(request.body))
         sent["compact"] = b'","Records":[{"Data":"' in request.body  # orjson's; botocore writes ", "
-        body = json.dumps({"FailedPutCount": 0, "RequestResponses": [{"RecordId": "r"}] * len(records)})
-        return AWSResponse(request.url, 200, {}, RawBody(body.encode()))
+        acknowledged = [{"RecordId": "r"}] * len(records)
+        return json_response(request, {"FailedPutCount": 0, "RequestResponses": acknowledged})
 
     def created(request: Any, **_: Any) -> None:
         # The request is signed when it is made: its body must be final by then.
@@ -217,14 +217,6 @@ def firehose_request_body(prepare: bool, records: list[dict[str, Any]]) -> dict[
     client.meta.events.register("before-send.firehose.PutRecordBatch", answer)
     client.put_record_batch(DeliveryStreamName="events", Records=records)
     return sent
-
-
-class RawBody:
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def stream(self, **_: Any) -> Any:
-        yield self._data
 
 
 def test_records_written_by_orjson_are_what_botocore_would_send():

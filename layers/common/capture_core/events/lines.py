@@ -116,27 +116,24 @@ def stored_lines(
     """
     events = batch.events
     lines = StoredLines(rule, len(events), arrival)
-    # Once per event, thousands of times per request: the checks that rarely apply are skipped by
-    # one test each, and the lines' own methods are looked up once.
-    dumps_line, too_large, add = json_codec.dumps_line, lines.too_large, lines.add
     for index, event in enumerate(events):
         try:
             stored = normalise_event(event, arrival)
-            dropped = (drops is not None and drops.drops(stored)) or (
-                cookieless is not None and cookieless_ids(stored, arrival, cookieless)
+            dropped = (drops is not None and drops.drops(stored)) or cookieless_ids(
+                stored, arrival, cookieless
             )
         except InvalidPayload as error:
             error.attr = batch.attr(index, error.attr or "")
             raise
-        # The parsed event goes as soon as its stored form exists: a 20 MiB batch then never
-        # holds its parsed form and its stored form at once.
         events[index] = _DONE
         if dropped:
             continue
-        line = dumps_line(stored)
-        if too_large(line):
+        line = json_codec.dumps_line(stored)
+        if lines.too_large(line):
             raise lines.event_too_large(line, batch.attr(index, "").rstrip(".") or None)
-        add(line)
+        lines.add(line)
+        # The parsed event went as soon as its stored form existed: a 20 MiB batch then never
+        # holds its parsed form and its stored form at once.
     return lines.lines
 
 

@@ -74,22 +74,20 @@ class Arrival:
 
 def normalise_event(event: dict[str, Any], arrival: Arrival) -> dict[str, Any]:
     """Validate one event and build its stored form. Errors name the field; the caller adds which event."""
-    get = event.get
-    name = get("event")
+    name = event.get("event")
     if type(name) is not str or not name:
         raise InvalidPayload('Event field "event" must be a non-empty string.', attr="event")
 
-    properties = get("properties")
+    properties = event.get("properties")
     if properties is None:
         properties = {}
     elif type(properties) is not dict:
         raise InvalidPayload('Event field "properties" must be an object.', attr="properties")
-    property_of = properties.get
 
-    distinct_id = get("distinct_id")
+    distinct_id = event.get("distinct_id")
     if distinct_id is None and "$distinct_id" not in event:
         # posthog-js sends it in properties only.
-        distinct_id = property_of("distinct_id")
+        distinct_id = properties.get("distinct_id")
     if (
         type(distinct_id) is not str
         or not distinct_id
@@ -98,12 +96,12 @@ def normalise_event(event: dict[str, Any], arrival: Arrival) -> dict[str, Any]:
     ):
         distinct_id = _distinct_id(event, properties)
 
-    event_uuid = get("uuid")
+    event_uuid = event.get("uuid")
     if type(event_uuid) is not str or not _CANONICAL_UUID(event_uuid):
         event_uuid = _uuid(event_uuid)
 
-    person_set = get("$set")
-    person_set_once = get("$set_once")
+    person_set = event.get("$set")
+    person_set_once = event.get("$set_once")
     if (
         person_set is not None
         or person_set_once is not None
@@ -113,25 +111,21 @@ def normalise_event(event: dict[str, Any], arrival: Arrival) -> dict[str, Any]:
         person_set = _person_properties(event, properties, "$set")
         person_set_once = _person_properties(event, properties, "$set_once")
 
-    timestamp = get("timestamp")
+    timestamp = event.get("timestamp")
     client_ms = parse_iso_ms_z(timestamp) if type(timestamp) is str else None
     if client_ms is not None:
         client_text = timestamp  # already as it is stored
     else:
         client_ms = _client_ms(timestamp)
         client_text = format_ms(client_ms) if client_ms is not None else None
-    offset = get("offset")
+    offset = event.get("offset")
     if type(offset) is int and 0 <= offset <= arrival.now_ms - MIN_MS:
         # posthog-js's usual case: how long ago the event happened, which needs no other check.
         server_text = format_ms(arrival.now_ms - offset)
     else:
         # `$ignore_sent_at`: the client asks that its timestamp be kept as sent (PostHog's rule).
-        sent_at_ms = None if property_of("$ignore_sent_at") is True else arrival.sent_at_ms
+        sent_at_ms = None if properties.get("$ignore_sent_at") is True else arrival.sent_at_ms
         server_text = _corrected_timestamp(arrival, client_ms, offset, sent_at_ms)
-    # Columns of type string for every reader (Athena's JSON SerDe fails a whole file on an object
-    # where a string column is): a `$lib` of another type stays in properties only.
-    lib = property_of("$lib")
-    lib_version = property_of("$lib_version")
     stored: dict[str, Any] = {
         "uuid": event_uuid,
         "event": name,
@@ -147,8 +141,10 @@ def normalise_event(event: dict[str, Any], arrival: Arrival) -> dict[str, Any]:
         "token": arrival.token,
         "ip": arrival.ip,
         "historical_migration": arrival.historical_migration,
-        "lib": lib if type(lib) is str else None,
-        "lib_version": lib_version if type(lib_version) is str else None,
+        # Columns of type string for every reader (Athena's JSON SerDe fails a whole file on an
+        # object where a string column is): a `$lib` of another type stays in properties only.
+        "lib": _text_or_none(properties.get("$lib")),
+        "lib_version": _text_or_none(properties.get("$lib_version")),
     }
     if not event.keys() <= _NOT_EXTRA:
         for key, value in event.items():
@@ -228,3 +224,7 @@ def _corrected_timestamp(arrival: Arrival, client_ms: int | None, offset: Any, s
     if not in_range(corrected):
         raise InvalidPayload(f'Event field "{name}" is out of range.', attr=name)
     return format_ms(corrected)
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
