@@ -29,6 +29,15 @@ def local_stack() -> Iterator[LocalStack]:
         yield stack
 
 
+@pytest.fixture(autouse=True)
+def _settled(request: pytest.FixtureRequest) -> Iterator[None]:
+    """What a test's stored objects set off (the usage counter, on a thread of its own) ends with
+    the test, so that none of its output lands in another test's captured stdout."""
+    yield
+    if "local_stack" in request.fixturenames:
+        request.getfixturevalue("local_stack").settle()
+
+
 @pytest.fixture
 def wire(local_stack: LocalStack) -> Iterator[Recorder]:
     """Every exchange the local API answers during the test, as it crossed the wire: point an SDK
